@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create .venv from uv.lock
+# and use an embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+export UV_PROJECT_ENVIRONMENT := .venv
+export UV_PYTHON_DOWNLOADS := never
+# Some environments set PYTHONDONTWRITEBYTECODE; without .pyc files every process start
+# recompiles Django and friends (~3 s). Dependencies are compiled at install time too.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: run test bench bench-quick lint format stop clean
+
+$(UV):
+	@$(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml Makefile
+	@$(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode
+	@touch $@
+
+run: .venv/.synced
+	@$(PY) -m devtools.run
+
+test: .venv/.synced
+	@$(PY) -m devtools.test $(ARGS)
+
+bench: .venv/.synced
+	@for b in bench/[a-z]*.py; do $(PY) $$b || exit 1; done
+
+bench-quick: .venv/.synced
+	@for b in bench/[a-z]*.py; do $(PY) $$b --quick || exit 1; done
+
+lint: .venv/.synced
+	@.venv/bin/ruff check .
+
+format: .venv/.synced
+	@.venv/bin/ruff check --fix .
+
+stop: .venv/.synced
+	@$(PY) -m devtools.services stop
+
+clean: stop
+	rm -rf .data

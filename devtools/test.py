@@ -1,0 +1,20 @@
+"""``make test``: embedded services (unless DATABASE_URL/REDIS_URL are set), then pytest.
+Arguments are passed to pytest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from devtools.services import ROOT, services
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.test")
+    with services():
+        return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
