@@ -1,0 +1,63 @@
+"""Liveness and readiness probes, served on every host (public and tenant)."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing, so a database outage does not get every
+    web process restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        return f"database unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def _check_redis() -> str | None:
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                      socket_connect_timeout=1)
+        client.ping()
+    except redis.RedisError as exc:
+        return f"redis unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def _check_migrations() -> str | None:
+    """Unapplied migrations of the public schema (tenant schemas are migrated by the same
+    release step, after public)."""
+    from tenants.migration_state import pending_migrations
+
+    try:
+        pending = pending_migrations(settings.PUBLIC_SCHEMA_NAME)
+    except Exception as exc:
+        return f"migration state unknown: {exc.__class__.__name__}"
+    if pending is None:
+        return "public schema not migrated"
+    if pending:
+        return f"{len(pending)} unapplied migration(s)"
+    return None
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    checks["migrations"] = _check_migrations() if checks["database"] is None else "skipped"
+    failing = {name: problem for name, problem in checks.items() if problem}
+    body = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": {name: (problem or "ok") for name, problem in checks.items()},
+    }
+    return JsonResponse(body, status=503 if failing else 200)

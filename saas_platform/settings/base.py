@@ -1,0 +1,215 @@
+"""Settings shared by every environment. Everything configurable is read from the environment
+here, in one place; ``dev``, ``test`` and ``production`` only change defaults and safety checks."""
+
+from pathlib import Path
+
+import environ
+
+from saas_platform.settings.hosts import TenantAwareAllowedHosts
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+DEBUG = env.bool("DEBUG", default=False)
+
+# Tenant hosts are <slug>.BASE_DOMAIN; the bare BASE_DOMAIN and www.BASE_DOMAIN are public.
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").lower().strip(".")
+PUBLIC_HOSTS = (BASE_DOMAIN, f"www.{BASE_DOMAIN}")
+# The base domain and its subdomains, plus every custom domain the tenant registry knows: the
+# list is computed per request by the host router (see saas_platform/settings/hosts.py).
+ALLOWED_HOSTS = TenantAwareAllowedHosts(
+    [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
+)
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "shared_apps.accounts",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+]
+TENANT_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "shared_apps.accounts",
+    "tenant_apps.api_keys",
+    "tenant_apps.jobs",
+    "tenant_apps.inventory",
+    "tenant_apps.attendance",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+# Migrated alongside every tenant; new tenants are created from it (see docs/provisioning.md).
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
+# "replay" (copy the migrated template's definition and rows), "clone" (django-tenants'
+# clone_schema) or "migrate" (run every migration). Figures: docs/benchmarks.md.
+TENANT_SCHEMA_METHOD = env.str("TENANT_SCHEMA_METHOD", default="replay")
+# Issue SET search_path once per tenant switch on a connection, not before every query.
+TENANT_LIMIT_SET_CALLS = True
+PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
+ROOT_URLCONF = "saas_platform.urls_tenant"
+# Seconds a web process may serve a cached host -> tenant route before checking Redis for changes.
+TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
+
+MIDDLEWARE = [
+    "tenants.middleware.TenantRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "saas_platform.wsgi.application"
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/saas")}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Every tenant shares one Redis: keys carry the schema so a cached value never crosses.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+# Cookies are host-only (no *_COOKIE_DOMAIN): a cookie set on acme.example.com is never sent to
+# globex.example.com, and each tenant's sessions live in its own schema anyway.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".data" / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tenant_apps.api_keys.authentication.ApiKeyAuthentication",
+        "saas_platform.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only; an upload endpoint declares its own parsers.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "saas_platform.api.pagination.StandardPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "saas_platform.api.throttling.TenantRateThrottle",
+        "saas_platform.api.throttling.ApiKeyRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "tenant": env.str("RATE_LIMIT_TENANT", default="6000/min"),
+        "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/min"),
+    },
+    "EXCEPTION_HANDLER": "saas_platform.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+# Bodies above this are refused with a 4xx before they are read (uploads: see FILE_UPLOAD_*).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# CSV imports larger than this are refused (413) rather than queued.
+MAX_IMPORT_BYTES = env.int("MAX_IMPORT_BYTES", default=5 * 1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SaaS platform tenant API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas_platform.api.schema.add_error_responses",
+    ],
+    # One name for a choice set used by several fields (check-in and check-out source).
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceSourceEnum": "tenant_apps.attendance.models.Source",
+        "MovementKindEnum": "tenant_apps.inventory.models.MovementKind",
+        "InventoryFileKindEnum": [("products", "products"), ("stock", "stock")],
+    },
+}
+
+
+
+def _celery_redis_url(url: str) -> str:
+    # redis-py writes a Unix socket as unix:///path; Celery and kombu spell it redis+socket://.
+    if url.startswith("unix://"):
+        return "redis+socket://" + url[len("unix://"):].partition("?")[0]
+    return url
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,23 @@
+"""The test suite: real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, as ``make test`` sets).
+
+Several suites may run at once against the same servers (developers, CI, benchmarks): the test
+database name, the cache key prefix and the Celery queue are unique to this run."""
+
+import uuid
+
+from saas_platform.settings.base import *  # noqa: F403
+from saas_platform.settings.base import env
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+DEBUG = False
+SECRET_KEY = env.str("SECRET_KEY", default="test-insecure-key-" + "x" * 40)
+# Argon2 is deliberately slow; tests create hundreds of users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_saas_{RUN_ID}"),
+}
+CACHES["default"]["KEY_PREFIX"] = f"test-{RUN_ID}"  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"test-{RUN_ID}"
+# Low, so that tests see another process's routing change quickly.
+TENANT_ROUTING_CHECK_SECONDS = 0.05

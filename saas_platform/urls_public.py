@@ -1,0 +1,22 @@
+"""URLs of the public host (BASE_DOMAIN, www.BASE_DOMAIN): landing page, probes, operators."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from saas_platform.health import healthz, readyz
+
+admin.site.site_header = "Platform console"
+admin.site.site_title = "Platform console"
+admin.site.index_title = "Tenants and operators"
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("console/", admin.site.urls),
+    path("api/operator/v1/", include("tenants.api_urls")),
+]
+
+handler404 = "saas_platform.views.not_found"
+handler500 = "saas_platform.views.server_error"

@@ -1,0 +1,54 @@
+"""The operators' console (Django admin on the public host)."""
+
+from django.contrib import admin, messages
+
+from saas_platform.errors import PlatformError
+from tenants.models import Domain, Tenant
+from tenants.services import tenant_activate, tenant_suspend
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "state", "schema_name", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["slug", "name"]
+    readonly_fields = ["schema_name", "state", "provisioning_step", "provisioning_error",
+                       "created_at", "updated_at"]
+    inlines = [DomainInline]
+    actions = ["suspend", "activate"]
+
+    def has_add_permission(self, request) -> bool:
+        # Tenants are created by the provisioning pipeline (manage.py tenant create, the job),
+        # never as a bare row.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Suspend selected tenants")
+    def suspend(self, request, queryset) -> None:
+        self._apply(request, queryset, tenant_suspend, "suspended")
+
+    @admin.action(description="Activate selected tenants")
+    def activate(self, request, queryset) -> None:
+        self._apply(request, queryset, tenant_activate, "activated")
+
+    def _apply(self, request, queryset, service, verb: str) -> None:
+        for tenant in queryset:
+            try:
+                service(slug=tenant.slug)
+            except PlatformError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"{tenant.slug} {verb}.")
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "tenant", "is_primary"]
+    search_fields = ["domain", "tenant__slug"]

@@ -1,0 +1,48 @@
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.slugs import validate_tenant_slug
+
+
+class TenantState(models.TextChoices):
+    PROVISIONING = "provisioning", "Provisioning"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    ARCHIVED = "archived", "Archived"
+
+
+class Tenant(TenantMixin):
+    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=63, unique=True, validators=[validate_tenant_slug])
+    state = models.CharField(
+        max_length=20, choices=TenantState.choices, default=TenantState.PROVISIONING, db_index=True
+    )
+    # The last provisioning step that completed, so an interrupted run can say where it stopped.
+    provisioning_step = models.CharField(max_length=40, blank=True, default="")
+    provisioning_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The provisioning pipeline creates and drops schemas itself, step by step.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == TenantState.ACTIVE
+
+
+class Domain(DomainMixin):
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

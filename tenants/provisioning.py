@@ -1,0 +1,235 @@
+"""The provisioning pipeline: named, idempotent steps that turn a request into an active tenant.
+
+    validate -> create_row -> create_schema -> create_owner -> create_domains -> activate
+
+Each step records itself in ``Tenant.provisioning_step`` once done, so a run that was cut off
+(process killed) can be resumed with ``resume=True``: done steps are skipped, the rest run. A step
+that *fails* rolls back everything done so far (domains, schema, row), so a failure leaves no
+half tenant; if the rollback itself fails, the row stays in state ``provisioning`` with the error
+in ``provisioning_error``, and ``tenant delete`` or a resumed run finishes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django_tenants.utils import schema_context, schema_exists
+
+from saas_platform.errors import Conflict, InvalidInput
+from tenants import schemas
+from tenants.models import Domain, Tenant, TenantState
+from tenants.slugs import schema_name_for_slug, validate_tenant_slug
+
+logger = logging.getLogger(__name__)
+
+
+class ProvisioningFailed(Exception):
+    def __init__(self, step: str, cause: BaseException, rolled_back: bool) -> None:
+        self.step = step
+        self.cause = cause
+        self.rolled_back = rolled_back
+        outcome = "rolled back" if rolled_back else "NOT rolled back (tenant left in provisioning)"
+        super().__init__(f"Provisioning failed at step '{step}': {cause}; {outcome}")
+
+
+@dataclass
+class ProvisionRequest:
+    slug: str
+    name: str
+    owner_email: str
+    owner_password: str | None = None
+    domains: list[str] = field(default_factory=list)
+    schema_method: str | None = None
+
+
+@dataclass
+class ProvisionContext:
+    request: ProvisionRequest
+    tenant: Tenant | None = None
+    owner_password: str = ""
+    password_generated: bool = False
+    progress: Callable[[str, int, int], None] | None = None
+
+
+def validate_request(ctx: ProvisionContext) -> None:
+    """The ``validate`` step: raises InvalidInput / Conflict with field messages; writes
+    nothing, so callers may run it up front to answer bad input at once."""
+    req = ctx.request
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_tenant_slug(req.slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    if not req.name or not req.name.strip():
+        errors["name"] = ["A name is required."]
+    elif len(req.name) > 200:
+        errors["name"] = ["At most 200 characters."]
+    try:
+        validate_email(req.owner_email)
+    except ValidationError:
+        errors["owner_email"] = ["Enter a valid email address."]
+    domain_errors = [msg for d in req.domains for msg in _domain_problems(d)]
+    if domain_errors:
+        errors["domains"] = domain_errors
+    if errors:
+        raise InvalidInput(fields=errors)
+
+    existing = Tenant.objects.filter(slug=req.slug).first()
+    if existing is not None and ctx.tenant is None:
+        raise Conflict(f"A tenant with slug '{req.slug}' already exists ({existing.state}).",
+                       code="tenant_exists", fields={"slug": ["This slug is taken."]})
+    wanted = [f"{req.slug}.{settings.BASE_DOMAIN}", *req.domains]
+    taken = list(Domain.objects.filter(domain__in=wanted).exclude(tenant__slug=req.slug)
+                 .values_list("domain", flat=True))
+    if taken:
+        raise Conflict("Domain already in use: " + ", ".join(taken), code="domain_taken",
+                       fields={"domains": [f"{d} is already in use." for d in taken]})
+
+
+def _domain_problems(domain: str) -> list[str]:
+    labels = domain.split(".")
+    if (len(domain) > 253 or len(labels) < 2 or domain != domain.lower()
+            or not all(_is_dns_label(label) for label in labels)):
+        return [f"'{domain}' is not a valid lowercase host name."]
+    if domain in settings.PUBLIC_HOSTS or domain.endswith("." + settings.BASE_DOMAIN):
+        return [f"'{domain}' is under the platform's own domain; use the slug instead."]
+    return []
+
+
+def _is_dns_label(label: str) -> bool:
+    return 1 <= len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii() \
+        and not label.startswith("-") and not label.endswith("-")
+
+
+def _create_row(ctx: ProvisionContext) -> None:
+    req = ctx.request
+    ctx.tenant = Tenant.objects.create(
+        slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
+        state=TenantState.PROVISIONING,
+    )
+
+
+def _create_schema(ctx: ProvisionContext) -> None:
+    schema_name = ctx.tenant.schema_name
+    if schema_exists(schema_name):
+        # A previous run died while creating it: its state is unknown, so start it over.
+        schemas.schema_drop(schema_name)
+    schemas.schema_create(schema_name, method=ctx.request.schema_method)
+
+
+def _create_owner(ctx: ProvisionContext) -> None:
+    from shared_apps.accounts.models import Role, User
+
+    req = ctx.request
+    password = req.owner_password
+    if not password:
+        password = secrets.token_urlsafe(12)
+        ctx.password_generated = True
+    ctx.owner_password = password
+    with schema_context(ctx.tenant.schema_name):
+        if not User.objects.filter(email__iexact=req.owner_email).exists():
+            User.objects.create_user(email=req.owner_email, password=password, role=Role.OWNER)
+
+
+def _create_domains(ctx: ProvisionContext) -> None:
+    req = ctx.request
+    primary = f"{req.slug}.{settings.BASE_DOMAIN}"
+    Domain.objects.get_or_create(domain=primary, defaults={"tenant": ctx.tenant,
+                                                           "is_primary": True})
+    for custom in req.domains:
+        Domain.objects.get_or_create(domain=custom, defaults={"tenant": ctx.tenant,
+                                                              "is_primary": False})
+
+
+def _activate(ctx: ProvisionContext) -> None:
+    ctx.tenant.state = TenantState.ACTIVE
+    ctx.tenant.provisioning_error = ""
+    ctx.tenant.save(update_fields=["state", "provisioning_error", "updated_at"])
+
+
+# The pipeline, in order. Tests replace entries to inject failures at each step.
+STEPS: list[tuple[str, Callable[[ProvisionContext], None]]] = [
+    ("validate", validate_request),
+    ("create_row", _create_row),
+    ("create_schema", _create_schema),
+    ("create_owner", _create_owner),
+    ("create_domains", _create_domains),
+    ("activate", _activate),
+]
+
+
+def _record_step(tenant: Tenant | None, step: str) -> None:
+    if tenant is not None and tenant.pk:
+        Tenant.objects.filter(pk=tenant.pk).update(provisioning_step=step)
+        tenant.provisioning_step = step
+
+
+def _rollback(ctx: ProvisionContext) -> None:
+    """Undo every step: domains, schema, row. Idempotent."""
+    tenant = ctx.tenant
+    if tenant is None or not tenant.pk:
+        return
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        Domain.objects.filter(tenant=tenant).delete()
+        schemas.schema_drop(tenant.schema_name)
+        Tenant.objects.filter(pk=tenant.pk).delete()
+
+
+def tenant_provision(*, slug: str, name: str, owner_email: str,
+                     owner_password: str | None = None, domains: list[str] | None = None,
+                     schema_method: str | None = None, resume: bool = False,
+                     progress: Callable[[str, int, int], None] | None = None) -> ProvisionContext:
+    """Run the pipeline. With ``resume=True`` an existing tenant in state ``provisioning`` is
+    carried on from the step after its last completed one. Returns the context (tenant, the
+    owner's password and whether it was generated)."""
+    request = ProvisionRequest(slug=slug, name=name, owner_email=owner_email.strip().lower(),
+                               owner_password=owner_password, domains=list(domains or []),
+                               schema_method=schema_method)
+    ctx = ProvisionContext(request=request, progress=progress)
+    done: set[str] = set()
+    if resume:
+        ctx.tenant = Tenant.objects.filter(slug=slug).first()
+        if ctx.tenant is None:
+            raise InvalidInput(f"No tenant '{slug}' to resume.", code="tenant_not_found")
+        if ctx.tenant.state != TenantState.PROVISIONING:
+            raise Conflict(f"Tenant '{slug}' is {ctx.tenant.state}, not provisioning.",
+                           code="not_provisioning")
+        names = [name for name, _ in STEPS]
+        if ctx.tenant.provisioning_step in names:
+            done = set(names[: names.index(ctx.tenant.provisioning_step) + 1])
+        done.add("create_row")
+
+    connection.set_schema_to_public()
+    total = len(STEPS)
+    for index, (step_name, step) in enumerate(STEPS, start=1):
+        if step_name in done and step_name != "validate":
+            continue
+        if progress:
+            progress(step_name, index, total)
+        try:
+            step(ctx)
+        except Exception as exc:
+            if step_name == "validate":
+                raise  # nothing was done yet; the caller gets the field errors as they are
+            logger.exception("Provisioning of %s failed at %s", slug, step_name)
+            try:
+                _rollback(ctx)
+                rolled_back = True
+            except Exception:
+                logger.exception("Rollback of %s failed; tenant left in provisioning", slug)
+                rolled_back = False
+                Tenant.objects.filter(pk=ctx.tenant.pk).update(
+                    provisioning_error=f"{step_name}: {exc}")
+            raise ProvisioningFailed(step_name, exc, rolled_back) from exc
+        finally:
+            connection.set_schema_to_public()
+        _record_step(ctx.tenant, step_name)
+    return ctx

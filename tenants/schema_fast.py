@@ -1,0 +1,421 @@
+"""A third way to create a tenant schema: replay the template schema's DDL and copy its rows.
+
+Why: both existing methods are too slow for the 1-second provisioning target, and one of them
+gets slower with every tenant (figures in docs/benchmarks.md):
+
+* ``clone`` (django-tenants' ``clone_schema()``, pg-clone-schema in PL/pgSQL) re-creates its
+  ~4,600 lines of functions on every call and then looks every table, column and constraint up
+  through ``information_schema`` views, whose cost grows with the whole catalog: about 5 s per
+  tenant with 40 tenants present, more with each one.
+* ``migrate`` renders the migration state of every tenant app in Python and runs each migration
+  (1-2 s with five tenant apps, growing with every migration written), then ``post_migrate``
+  creates content types and permissions row by row.
+
+``replay`` reads the template's definition straight from ``pg_catalog`` (indexed lookups by the
+template's namespace; no ``information_schema``), renders it as plain DDL aimed at the new schema
+and runs it as ONE multi-statement batch in one transaction: tables, the template's rows
+(``django_migrations``, content types, permissions, seed data), identity sequence positions,
+keys and checks, indexes, foreign keys, comments. A Django-migrated schema holds only those
+object kinds; anything else in the template (views, functions, triggers, policies, stand-alone
+sequences, types, grants, partitioning, ...) makes ``replay_sql`` raise ``UnsupportedTemplate``
+and ``schema_create_by_replay`` falls back to the clone, so an exotic migration makes
+provisioning slower, never wrong.
+
+Names are kept exactly (constraints, indexes, identity sequences), so later migrations that
+refer to an index or constraint by name work on replayed schemas as on migrated ones;
+``schema_fingerprint`` compares two schemas object by object and is what the benchmark and
+tests use to prove it.
+
+Not wired into ``tenants.schemas.SCHEMA_METHODS`` by this module (that is the owner's call):
+    SCHEMA_METHODS["replay"] = schema_fast.schema_create_by_replay
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+
+class UnsupportedTemplate(Exception):
+    """The template holds an object kind the replay does not reproduce."""
+
+
+# -- catalog queries ---------------------------------------------------------------------------
+# Every query runs with search_path = <template> (SET LOCAL, inside the caller's transaction), so
+# pg_get_expr / pg_get_constraintdef / format_type leave the template's own objects unqualified
+# and the replay, run with search_path = <new schema>, points them at the new schema's objects.
+# Objects elsewhere (public, extensions) come out schema-qualified and stay where they are.
+
+_UNSUPPORTED_SQL = """
+SELECT 'relation ' || c.relname || ' of kind ' || c.relkind::text
+  FROM pg_class c
+ WHERE c.relnamespace = %(ns)s AND c.relkind NOT IN ('r', 'i', 'S')
+UNION ALL
+SELECT 'sequence ' || c.relname || ' not owned by an identity column'
+  FROM pg_class c
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'S'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'i')
+UNION ALL
+SELECT 'table ' || c.relname || ' with options, grants, row security, inheritance or partitions'
+  FROM pg_class c
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+   AND (c.reloptions IS NOT NULL OR c.relacl IS NOT NULL OR c.relrowsecurity
+        OR c.relispartition OR c.relhassubclass
+        OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
+UNION ALL
+SELECT 'column ' || c.relname || '.' || a.attname || ' with grants or options'
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0
+   AND (a.attacl IS NOT NULL OR a.attoptions IS NOT NULL)
+UNION ALL
+SELECT 'function ' || p.proname FROM pg_proc p WHERE p.pronamespace = %(ns)s
+UNION ALL
+SELECT 'type ' || t.typname
+  FROM pg_type t
+ WHERE t.typnamespace = %(ns)s
+   AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_type e JOIN pg_class c ON c.oid = e.typrelid
+                    WHERE e.oid = t.typelem AND e.typarray = t.oid)
+UNION ALL
+SELECT 'trigger ' || t.tgname
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+UNION ALL
+SELECT 'rule ' || r.rulename
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+ WHERE c.relnamespace = %(ns)s
+UNION ALL
+SELECT 'policy ' || p.polname
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+ WHERE c.relnamespace = %(ns)s
+UNION ALL
+SELECT 'statistics object ' || s.stxname FROM pg_statistic_ext s WHERE s.stxnamespace = %(ns)s
+UNION ALL
+SELECT 'collation ' || collname FROM pg_collation WHERE collnamespace = %(ns)s
+UNION ALL
+SELECT 'operator ' || oprname FROM pg_operator WHERE oprnamespace = %(ns)s
+UNION ALL
+SELECT 'text search configuration ' || cfgname FROM pg_ts_config WHERE cfgnamespace = %(ns)s
+UNION ALL
+SELECT 'grants on the schema' FROM pg_namespace WHERE oid = %(ns)s AND nspacl IS NOT NULL
+UNION ALL
+SELECT 'constraint ' || con.conname || ' of kind ' || con.contype::text
+  FROM pg_constraint con
+ WHERE con.connamespace = %(ns)s AND con.contype NOT IN ('p', 'u', 'c', 'f', 'x', 'n')
+UNION ALL
+SELECT 'domain constraint ' || con.conname
+  FROM pg_constraint con
+ WHERE con.connamespace = %(ns)s AND con.conrelid = 0
+"""
+
+_TABLES_SQL = """
+SELECT c.oid, quote_ident(c.relname), c.relpersistence = 'u'
+  FROM pg_class c
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+ ORDER BY c.relname
+"""
+
+_COLUMNS_SQL = """
+SELECT a.attrelid, quote_ident(a.attname),
+       format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+       a.attnotnull, a.attidentity, a.attgenerated,
+       pg_get_expr(d.adbin, d.adrelid),
+       s.seqrelid IS NOT NULL,
+       quote_ident(sc.relname),
+       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  LEFT JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass
+        AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i'
+        AND dep.classid = 'pg_class'::regclass AND a.attidentity <> ''
+  LEFT JOIN pg_sequence s ON s.seqrelid = dep.objid
+  LEFT JOIN pg_class sc ON sc.oid = s.seqrelid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum
+"""
+
+_CONSTRAINTS_SQL = """
+SELECT con.conrelid, quote_ident(con.conname), con.contype,
+       pg_get_constraintdef(con.oid)
+  FROM pg_constraint con
+ WHERE con.connamespace = %(ns)s AND con.contype IN ('p', 'u', 'c', 'f', 'x')
+   AND NOT (con.contype = 'c' AND con.conislocal IS FALSE)
+ ORDER BY con.conrelid, con.contype <> 'p', con.conname
+"""
+
+# Indexes that no constraint owns (those come with their constraint).
+_INDEXES_SQL = """
+SELECT i.indrelid, pg_get_indexdef(i.indexrelid)
+  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+ WHERE ic.relnamespace = %(ns)s
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                    WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                      AND con.contype IN ('p', 'u', 'x'))
+ ORDER BY ic.relname
+"""
+
+_SEQUENCE_VALUES_SQL = """
+SELECT quote_ident(sequencename), last_value
+  FROM pg_sequences
+ WHERE schemaname = %(schema)s AND last_value IS NOT NULL
+"""
+
+_COMMENTS_SQL = """
+SELECT d.objoid, d.objsubid, quote_ident(a.attname), d.description
+  FROM pg_description d
+  JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
+  LEFT JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+"""
+
+_INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?\S+ (USING .*)$", re.S)
+
+
+@dataclass
+class _Column:
+    name: str
+    definition: str
+    copied: bool  # False for generated columns, which PostgreSQL computes itself
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (for comments); standard_conforming_strings is on since 9.1."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def replay_sql(template: str, target: str) -> str:
+    """The SQL that makes ``target`` a copy of ``template``, run with search_path = target.
+    Must be called inside a transaction (it sets search_path locally)."""
+    from tenants.schemas import quote
+
+    tpl, dst = quote(template), quote(target)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL search_path = {tpl}")
+        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [template])
+        row = cursor.fetchone()
+        if row is None:
+            raise UnsupportedTemplate(f"template schema {template!r} does not exist")
+        params = {"ns": row[0], "schema": template}
+
+        cursor.execute(_UNSUPPORTED_SQL, params)
+        unsupported = [r[0] for r in cursor.fetchall()]
+        if unsupported:
+            raise UnsupportedTemplate("; ".join(sorted(unsupported)[:10]))
+
+        cursor.execute(_TABLES_SQL, params)
+        tables = {oid: (name, unlogged) for oid, name, unlogged in cursor.fetchall()}
+
+        columns: dict[int, list[_Column]] = {oid: [] for oid in tables}
+        cursor.execute(_COLUMNS_SQL, params)
+        for (
+            relid,
+            name,
+            type_,
+            collation,
+            notnull,
+            identity,
+            generated,
+            default,
+            has_seq,
+            seq_name,
+            start,
+            increment,
+            minimum,
+            maximum,
+            cache,
+            cycle,
+        ) in cursor.fetchall():
+            parts = [name, type_]
+            if collation:
+                parts.append(f"COLLATE {collation}")
+            if generated == "s":
+                parts.append(f"GENERATED ALWAYS AS ({default}) STORED")
+            elif identity:
+                if not has_seq:
+                    raise UnsupportedTemplate(f"identity column {name} without its sequence")
+                kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
+                parts.append(
+                    # The sequence's type follows the column's (AS is refused here).
+                    f"GENERATED {kind} AS IDENTITY (SEQUENCE NAME {dst}.{seq_name} "
+                    f"START WITH {start} INCREMENT BY {increment} "
+                    f"MINVALUE {minimum} MAXVALUE {maximum} CACHE {cache} "
+                    f"{'CYCLE' if cycle else 'NO CYCLE'})"
+                )
+            elif default is not None:
+                parts.append(f"DEFAULT {default}")
+            if notnull:
+                parts.append("NOT NULL")
+            columns[relid].append(_Column(name, " ".join(parts), copied=generated != "s"))
+
+        cursor.execute(_CONSTRAINTS_SQL, params)
+        constraints = cursor.fetchall()
+        cursor.execute(_INDEXES_SQL, params)
+        indexes = cursor.fetchall()
+        cursor.execute(_SEQUENCE_VALUES_SQL, params)
+        sequence_values = cursor.fetchall()
+        cursor.execute(_COMMENTS_SQL, params)
+        comments = cursor.fetchall()
+
+    # Keys and checks go inside CREATE TABLE (one statement per table instead of one more per
+    # constraint: DDL costs about a millisecond a statement); foreign keys wait until every
+    # table exists and go in one ALTER TABLE per table.
+    inline: dict[int, list[str]] = {oid: [] for oid in tables}
+    foreign: dict[int, list[str]] = {}
+    for relid, name, contype, definition in constraints:
+        clause = f"CONSTRAINT {name} {definition}"
+        if contype == "f":
+            foreign.setdefault(relid, []).append(f"ADD {clause}")
+        else:
+            inline[relid].append(clause)
+
+    statements = [f"CREATE SCHEMA {dst}", f"SET LOCAL search_path = {dst}"]
+    for oid, (name, unlogged) in tables.items():
+        body = ",\n  ".join([col.definition for col in columns[oid]] + inline[oid])
+        statements.append(
+            f"CREATE {'UNLOGGED ' if unlogged else ''}TABLE {dst}.{name} (\n  {body}\n)"
+        )
+    for oid, (name, _unlogged) in tables.items():
+        copied = ", ".join(col.name for col in columns[oid] if col.copied)
+        if copied:
+            # Every name was quoted by quote_ident() or tenants.schemas.quote().
+            statements.append(
+                f"INSERT INTO {dst}.{name} ({copied}) OVERRIDING SYSTEM VALUE "  # noqa: S608
+                f"SELECT {copied} FROM {tpl}.{name}"
+            )
+    for seq_name, last_value in sequence_values:
+        statements.append(
+            f"SELECT setval({_literal(f'{dst}.{seq_name}')}, {int(last_value)}, true)"
+        )
+    for relid, definition in indexes:
+        match = _INDEX_DEF.match(definition)
+        if match is None:
+            raise UnsupportedTemplate(f"index definition not understood: {definition}")
+        unique, index_name, only, rest = match.groups()
+        statements.append(
+            f"CREATE {unique or ''}INDEX {index_name} ON {only or ''}"
+            f"{dst}.{tables[relid][0]} {rest}"
+        )
+    for relid, clauses in foreign.items():
+        statements.append(f"ALTER TABLE {dst}.{tables[relid][0]} " + ", ".join(clauses))
+    for objoid, subid, column, text in comments:
+        if subid == 0:
+            statements.append(f"COMMENT ON TABLE {dst}.{tables[objoid][0]} IS {_literal(text)}")
+        else:
+            statements.append(
+                f"COMMENT ON COLUMN {dst}.{tables[objoid][0]}.{column} IS {_literal(text)}"
+            )
+    return ";\n".join(statements) + ";"
+
+
+def schema_create_by_replay(schema_name: str) -> None:
+    """Create ``schema_name`` as a copy of the template (structure and rows), in one
+    transaction; falls back to django-tenants' clone when the template holds objects the
+    replay does not reproduce."""
+    from tenants import schemas
+
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    try:
+        with transaction.atomic():
+            sql = replay_sql(template, schema_name)
+            with connection.cursor() as cursor:
+                # One round trip: psycopg sends a parameterless query with the simple protocol,
+                # which accepts many statements.
+                cursor.execute(sql)
+    except UnsupportedTemplate as exc:
+        logger.warning("Replay cannot copy the template (%s); cloning instead", exc)
+        schemas.schema_create_by_clone(schema_name)
+    finally:
+        # SET LOCAL ended with the transaction; make django-tenants re-issue its own SET.
+        connection.search_path_set_schemas = None
+
+
+# -- comparing schemas -------------------------------------------------------------------------
+_FINGERPRINT_SQL = {
+    "tables": """
+        SELECT c.relname, c.relpersistence FROM pg_class c
+         WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'""",
+    "columns": """
+        SELECT c.relname,
+               -- position among live columns: a dropped column leaves a gap in attnum that
+               -- a copy does not reproduce, and need not
+               row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
+               a.attname, format_type(a.atttypid, a.atttypmod),
+               a.attnotnull, a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid),
+               a.attcollation
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0
+           AND NOT a.attisdropped""",
+    "constraints": """
+        SELECT c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid),
+               con.condeferrable, con.condeferred, con.convalidated
+          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+         WHERE con.connamespace = %(ns)s""",
+    "indexes": """
+        SELECT c.relname, ic.relname,
+               regexp_replace(pg_get_indexdef(i.indexrelid), ' ON (ONLY )?\\S+ ', ' ON ')
+          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_class c ON c.oid = i.indrelid
+         WHERE ic.relnamespace = %(ns)s""",
+    "sequences": """
+        SELECT sequencename, data_type::text, start_value, min_value, max_value, increment_by,
+               cycle, cache_size, last_value
+          FROM pg_sequences WHERE schemaname = %(schema)s""",
+    "comments": """
+        SELECT c.relname, d.objsubid, d.description
+          FROM pg_description d JOIN pg_class c ON c.oid = d.objoid
+         WHERE d.classoid = 'pg_class'::regclass AND c.relnamespace = %(ns)s""",
+    "other objects": _UNSUPPORTED_SQL,
+}
+
+
+def schema_fingerprint(schema_name: str, *, with_rows: bool = True) -> dict[str, list]:
+    """Everything that defines a schema, in comparable form: two schemas with equal
+    fingerprints have the same tables, columns, constraints, indexes (by name and definition),
+    sequences, comments and, with ``with_rows``, the same rows in every table. Relative names
+    are rendered with search_path = the schema itself, so a copy compares equal to its
+    original."""
+    from tenants.schemas import quote
+
+    fingerprint: dict[str, list] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL search_path = {quote(schema_name)}")
+        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema_name])
+        params = {"ns": cursor.fetchone()[0], "schema": schema_name}
+        for name, sql in _FINGERPRINT_SQL.items():
+            cursor.execute(sql, params)
+            fingerprint[name] = sorted(cursor.fetchall(), key=repr)
+        if with_rows:
+            for table, _persistence in fingerprint["tables"]:
+                cursor.execute("SELECT quote_ident(%s)", [table])
+                quoted = cursor.fetchone()[0]
+                cursor.execute(f"SELECT * FROM {quote(schema_name)}.{quoted}")  # noqa: S608
+                fingerprint[f"rows of {table}"] = sorted(cursor.fetchall(), key=repr)
+    connection.search_path_set_schemas = None
+    return fingerprint
+
+
+def fingerprint_differences(a: dict[str, list], b: dict[str, list]) -> list[str]:
+    """Human-readable differences between two fingerprints (empty when equal)."""
+    problems = []
+    for key in sorted(set(a) | set(b)):
+        left, right = a.get(key, []), b.get(key, [])
+        if left != right:
+            only_left = [r for r in left if r not in right][:3]
+            only_right = [r for r in right if r not in left][:3]
+            problems.append(f"{key}: only in first {only_left}, only in second {only_right}")
+    return problems
