@@ -1,0 +1,38 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from tenant_apps.api_keys.services import api_key_authenticate
+
+KEYWORD = "Api-Key"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Api-Key <key>``. The key is looked up in the current tenant's schema only,
+    so a key of tenant A sent to tenant B's host finds nothing and gets 401."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _, raw_key = header.partition(" ")
+        if keyword.lower() != KEYWORD.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed("The Api-Key header holds no key.")
+        api_key = api_key_authenticate(raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        return api_key.created_by, api_key
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "tenant_apps.api_keys.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Api-Key <key>`; keys are created by a tenant admin."}

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from saas_platform.errors import NotFound
+from tenant_apps.api_keys.models import ApiKey, ApiKeyScope
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass
+class CreatedKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def api_key_create(*, name: str, scope: str, created_by) -> CreatedKey:
+    prefix = secrets.token_hex(4)
+    while ApiKey.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    raw_key = f"sk_{prefix}.{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key),
+                                    scope=ApiKeyScope(scope), created_by=created_by)
+    return CreatedKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, key_id: int) -> ApiKey:
+    api_key = ApiKey.objects.filter(pk=key_id).first()
+    if api_key is None:
+        raise NotFound("No such API key.")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key matching ``raw_key`` in the current schema, or None."""
+    if not raw_key.startswith("sk_") or "." not in raw_key:
+        return None
+    prefix = raw_key[3:].split(".", 1)[0]
+    api_key = (ApiKey.objects.select_related("created_by")
+               .filter(prefix=prefix, revoked_at__isnull=True).first())
+    if api_key is None or not secrets.compare_digest(api_key.key_hash, hash_key(raw_key)):
+        return None
+    if not api_key.created_by.is_active:
+        return None
+    now = timezone.now()
+    # Written at most once a minute per key: a hot key should not turn reads into writes.
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
