@@ -1,0 +1,175 @@
+"""Cross-tenant isolation of the whole tenant API, driven by its OpenAPI schema so that a new
+endpoint is covered without anyone remembering to add it here.
+
+Three tenants: ``iso-a`` holds the demo data of every app, ``iso-b`` and ``iso-c`` hold none.
+For every GET endpoint of the schema, callers of B (session and API key) must see no row of A:
+lists are empty, details and their sub-resources with A's ids are 404, and writes aimed at A's ids
+are 404 and change nothing. A's API key sent to B's host is 401.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from tests.conftest import TenantClient
+
+pytestmark = pytest.mark.django_db
+
+SLUGS = ("iso-a", "iso-b", "iso-c")
+# Endpoints that are not tenant data.
+SKIP = {"/api/v1/schema/", "/api/v1/docs/", "/api/v1/me"}
+
+
+def _schema_paths() -> dict[str, dict]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+
+def _list_path_for(detail_path: str) -> str | None:
+    match = re.match(r"^(.*)/\{(id|pk)\}$", detail_path)
+    return match.group(1) if match else None
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Committed tenants for the module; A seeded with every app's demo data."""
+    import importlib
+
+    from shared_apps.accounts.models import User
+    from tenant_apps.api_keys.services import api_key_create
+    from tenants.models import Tenant
+    from tenants.provisioning import tenant_provision
+    from tenants.services import tenant_delete
+
+    with django_db_blocker.unblock():
+        for slug in SLUGS:
+            if Tenant.objects.filter(slug=slug).exists():
+                tenant_delete(slug=slug)
+        clients: dict[str, dict[str, TenantClient]] = {}
+        keys: dict[str, str] = {}
+        for slug in SLUGS:
+            tenant = tenant_provision(slug=slug, name=slug, owner_email=f"o@{slug}.test",
+                                      owner_password="pw-iso-12345").tenant
+            with schema_context(tenant.schema_name):
+                owner = User.objects.get()
+                if slug == "iso-a":
+                    for module in ("tenant_apps.inventory.demo", "tenant_apps.attendance.demo"):
+                        importlib.import_module(module).seed()
+                raw = api_key_create(name="iso", scope="read_write", created_by=owner).raw_key
+                keys[slug] = raw
+                session = TenantClient(slug)
+                session.force_login(owner)
+            connection.set_schema_to_public()
+            clients[slug] = {
+                "session": session,
+                "api_key": TenantClient(slug, HTTP_AUTHORIZATION=f"Api-Key {raw}"),
+            }
+        yield {"clients": clients, "keys": keys}
+        connection.set_schema_to_public()
+        for slug in SLUGS:
+            tenant_delete(slug=slug)
+
+
+def _get_paths() -> list[str]:
+    paths = _schema_paths()
+    return sorted(p for p, ops in paths.items() if "get" in ops and p not in SKIP)
+
+
+def _ids_of(client: TenantClient, list_path: str) -> list:
+    response = client.get(list_path, {"page_size": 5})
+    assert response.status_code == 200, (list_path, response.content[:300])
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) and "results" in body else body
+    return [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
+
+
+def test_the_schema_lists_the_tenant_apps_endpoints():
+    paths = _get_paths()
+    assert "/api/v1/api-keys" in paths and "/api/v1/jobs/{id}" in paths
+    assert len(paths) >= 4
+
+
+@pytest.mark.parametrize("path", _get_paths())
+@pytest.mark.parametrize("auth", ["session", "api_key"])
+def test_no_row_of_another_tenant_is_ever_visible(world, path, auth):
+    a, b = world["clients"]["iso-a"], world["clients"]["iso-b"]
+    caller = b[auth]
+    if "{" not in path:
+        # A list or a report: B has no data, so nothing of A's may appear.
+        response = caller.get(path)
+        if path == "/api/v1/api-keys" and auth == "api_key":
+            assert response.status_code == 403  # keys never manage keys
+            return
+        assert response.status_code in (200, 400), (path, response.content[:300])
+        if response.status_code == 200 and response["Content-Type"].startswith(
+                "application/json"):
+            body = response.json()
+            if isinstance(body, dict) and "results" in body:
+                own = {"/api/v1/api-keys"}  # B's own key is B's row
+                assert body["count"] == (1 if path in own else 0), (path, body)
+        return
+
+    list_path = _list_path_for(path.split("/{id}/")[0] + "/{id}" if "/{id}/" in path else path)
+    if list_path is None:
+        pytest.skip(f"{path}: no list to take ids from")
+    a_ids = _ids_of(a["session"], list_path)
+    if not a_ids:
+        pytest.skip(f"{list_path}: the demo data has no rows here")
+    b_ids = set(_ids_of(b["session"], list_path))
+    for a_id in a_ids:
+        if a_id in b_ids:
+            continue  # B has its own row with this id (its own key): not A's data
+        concrete = path.replace("{id}", str(a_id))
+        response = caller.get(concrete)
+        assert response.status_code == (403 if list_path == "/api/v1/api-keys"
+                                         and auth == "api_key" else 404), (
+            concrete, response.status_code, response.content[:300])
+
+
+@pytest.mark.parametrize("method", ["patch", "put", "delete"])
+def test_writes_aimed_at_another_tenants_ids_are_404_and_change_nothing(world, method):
+    a, b = world["clients"]["iso-a"], world["clients"]["iso-b"]["session"]
+    paths = _schema_paths()
+    checked = 0
+    for path, ops in sorted(paths.items()):
+        if method not in ops or not path.endswith("{id}"):
+            continue
+        list_path = _list_path_for(path)
+        a_ids = _ids_of(a["session"], list_path)
+        b_ids = set(_ids_of(b, list_path))
+        for a_id in [i for i in a_ids if i not in b_ids][:2]:
+            concrete = path.replace("{id}", str(a_id))
+            before = a["session"].get(concrete).content
+            response = getattr(b, method)(concrete, {"name": "hijacked"}, format="json")
+            assert response.status_code == 404, (method, concrete, response.content[:300])
+            assert a["session"].get(concrete).content == before
+            checked += 1
+    if checked == 0:
+        pytest.skip(f"no {method} endpoint with demo rows")
+
+
+def test_an_api_key_of_one_tenant_is_401_on_every_other_host(world):
+    raw = world["keys"]["iso-a"]
+    for slug in ("iso-b", "iso-c"):
+        foreign = TenantClient(slug, HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        for path in _get_paths():
+            if "{" in path:
+                continue
+            response = foreign.get(path)
+            assert response.status_code == 401, (slug, path, response.status_code)
+
+
+def test_a_session_of_one_tenant_is_anonymous_on_every_other_host(world):
+    cookie = world["clients"]["iso-a"]["session"].cookies["sessionid"].value
+    for slug in ("iso-b", "iso-c"):
+        for path in _get_paths():
+            if "{" in path:
+                continue
+            intruder = TenantClient(slug)
+            intruder.cookies["sessionid"] = cookie
+            assert intruder.get(path).status_code == 401, (slug, path)
