@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import platform
 import re
 import secrets
+import signal
 import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -161,19 +166,93 @@ def django_setup(settings_module: str = "saas_platform.settings.production") -> 
     django.setup()
 
 
-def register_replay_method() -> str:
-    """Make ``schema_method="replay"`` (tenants/schema_fast.py) available to tenant_provision in
-    this process. Benchmark-only: wiring it into tenants/schemas.py is the schema owner's call."""
-    from tenants import schema_fast, schemas
-
-    schemas.SCHEMA_METHODS.setdefault("replay", schema_fast.schema_create_by_replay)
-    return "replay"
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# -- the web server ---------------------------------------------------------------------------
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+class Gunicorn:
+    """gunicorn started with the configuration the project ships (deploy/gunicorn.conf.py), as
+    production runs it, on a free loopback port; its log goes to a temporary file that is shown
+    if it fails to come up. ``env`` overrides that configuration's environment knobs
+    (WEB_CONCURRENCY, GUNICORN_THREADS, ...)."""
+
+    def __init__(self, name: str, database_url: str, *,
+                 settings_module: str = "saas_platform.settings.production",
+                 env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.env = env or {}
+        self.port = free_port()
+        # Kept open for the server's lifetime and removed in stop(), hence no `with`.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"bench-{name}-", suffix=".log", delete=False)
+        self.database = database_url.rsplit("/", 1)[1].partition("?")[0]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "saas_platform.wsgi:application",
+             "--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{self.port}",
+             "--chdir", str(ROOT)],
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": settings_module,
+                "DATABASE_URL": database_url,
+                "LOG_LEVEL": "WARNING",
+                # Persistent connections that outlive the run, so that each worker keeps one
+                # PostgreSQL backend whose CPU time can be read, and no worker is recycled
+                # mid-run: a benchmark measures the steady state.
+                "CONN_MAX_AGE": "3600",
+                "GUNICORN_MAX_REQUESTS": "0",
+                **self.env,
+            },
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str, headers: dict[str, str], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", path, headers=headers)
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn ({self.name}) did not come up; log:\n"
+                           + Path(self.log.name).read_text()[-3000:])
+
+    def shape(self) -> str:
+        """How the server runs, in words, for the results file."""
+        env = {**os.environ, **self.env}
+        workers = env.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1) + 1)
+        threads = int(env.get("GUNICORN_THREADS") or 1)
+        kind = f"gthread workers x {threads} threads" if threads > 1 else "sync workers"
+        log = "access log on" if env.get("GUNICORN_ACCESS_LOG", "-") else "access log off"
+        return f"gunicorn with deploy/gunicorn.conf.py: {workers} {kind}, {log}"
+
+    def worker_pids(self) -> list[int]:
+        master = self.process.pid
+        try:
+            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        os.unlink(self.log.name)
 
 
 # -- statistics and output --------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """What the inventory API costs under load.
 
-One tenant with 10,000 products in 3 warehouses, served by gunicorn (2 workers, gthread, the
-production settings, persistent database connections), driven over loopback by a Python load
-generator holding 16 keep-alive connections, authenticated with an API key as an integrator
-would be. Three scenarios, one after the other:
+One tenant with 10,000 products in 3 warehouses, served by gunicorn as shipped
+(deploy/gunicorn.conf.py: sync workers, 2 x CPUs + 1 of them; set WEB_CONCURRENCY or
+GUNICORN_THREADS to try another shape), the production settings and persistent database
+connections, driven over loopback by a Python load generator holding 16 connections,
+authenticated with an API key as an integrator would be. Three scenarios, one after the other:
 
 * ``list``      GET /api/v1/products?search=<word>&page_size=50 (a full page of 50, with its
                 count), rotating over search words;
@@ -24,10 +25,6 @@ import itertools
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,8 +36,9 @@ import _common as common
 DATABASE = "saas_bench_api"
 PRODUCTS = 10_000
 WAREHOUSES = 3
-WORKERS = 2
-THREADS = 8
+# The shipped gunicorn configuration (deploy/gunicorn.conf.py) at its defaults, unless
+# WEB_CONCURRENCY / GUNICORN_THREADS are set to try another shape.
+SERVER_ENV = {"GUNICORN_ACCESS_LOG": os.environ.get("GUNICORN_ACCESS_LOG", "-")}
 CONCURRENCY = 16
 BULK_ITEMS = 500
 PAGE_SIZE = 50
@@ -176,49 +174,6 @@ def cpu_used(before: dict[tuple[str, str], float],
     for (kind, pid), seconds in after.items():
         used[kind] += seconds - before.get((kind, pid), 0.0)
     return used
-
-
-# -- server -----------------------------------------------------------------------------------
-class Gunicorn:
-    def __init__(self, database_url: str) -> None:
-        self.port = common.free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-api-", suffix=".log",  # noqa: SIM115
-                                               delete=False)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
-               "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "saas_platform.wsgi:application",
-             "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", str(THREADS),
-             "--keep-alive", "30", "--bind", f"127.0.0.1:{self.port}", "--log-level",
-             "warning", "--chdir", str(common.ROOT)],
-            env=env, cwd=common.ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, headers: dict[str, str], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/api/v1/warehouses", headers=headers)
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not come up; log:\n"
-                           + Path(self.log.name).read_text()[-3000:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        os.unlink(self.log.name)
 
 
 # -- set-up -----------------------------------------------------------------------------------
@@ -360,10 +315,10 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        server = Gunicorn(urls[DATABASE])
+        server = common.Gunicorn("api", urls[DATABASE], env=SERVER_ENV)
         results: dict[str, LoadResult] = {}
         try:
-            server.wait_ready(headers)
+            server.wait_ready("/api/v1/warehouses", headers)
             matches = check_list_page(server.port, headers)
             for name, make in scenarios(ids).items():
                 run_load(server.port, headers, make, seconds=2.0)  # warm-up, not recorded
@@ -377,12 +332,13 @@ def main() -> None:
         discrepancies = ledger_check(ids["schema"])
 
     report(results, args=args, command=command, started=run_started, load_before=load_before,
-           pg_version=pg_version, seconds=seconds, matches=matches, discrepancies=discrepancies)
+           pg_version=pg_version, seconds=seconds, matches=matches, discrepancies=discrepancies,
+           server_shape=server.shape())
 
 
 def report(results: dict[str, LoadResult], *, args, command: str, started, load_before,
            pg_version: str, seconds: dict[str, float], matches: int,
-           discrepancies: int) -> None:
+           discrepancies: int, server_shape: str) -> None:
     stats = {}
     for name, result in results.items():
         latencies = sorted(result.latencies)
@@ -444,11 +400,11 @@ def report(results: dict[str, LoadResult], *, args, command: str, started, load_
     }
     if not args.no_doc:
         method = (
-            f"gunicorn, {WORKERS} gthread workers x {THREADS} threads, production settings, "
-            f"`CONN_MAX_AGE` 60; a Python load generator on the same machine with {CONCURRENCY} "
-            f"keep-alive connections over loopback, authenticated with a `read_write` API key "
-            f"(throttles raised out of the way). One tenant, {PRODUCTS:,} products in "
-            f"{WAREHOUSES} warehouses, each with stock. `list`: "
+            f"{server_shape}, production settings, persistent database connections; a "
+            f"Python load generator on the same machine with {CONCURRENCY} connections "
+            f"(kept alive where the server allows) over loopback, authenticated with a "
+            f"`read_write` API key (throttles raised out of the way). One tenant, "
+            f"{PRODUCTS:,} products in {WAREHOUSES} warehouses, each with stock. `list`: "
             f"`GET /api/v1/products?search=<word>&page_size={PAGE_SIZE}` rotating over "
             f"{len(SEARCH_WORDS)} words, each matching at least {matches:,} products (so every "
             f"page is full and its count is real work); `movement`: one receipt per POST; "

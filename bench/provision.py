@@ -185,7 +185,6 @@ def main() -> None:
 
         from tenants.models import Tenant
 
-        common.register_replay_method()
         started = time.perf_counter()
         call_command("migrate_all", verbosity=0, stdout=io.StringIO())  # stdout: table + JSON
         common.log(f"migrated public and the template in {time.perf_counter() - started:.1f}s")

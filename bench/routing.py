@@ -27,10 +27,8 @@ import io
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +40,10 @@ PATH = "/api/v1/me"
 TENANTS = 100
 CONCURRENCY = 4  # two per worker, so a sync worker never waits for the client between requests
 WORKERS = 2
+# The shipped gunicorn configuration with two sync workers (not its default of 2 x CPUs + 1):
+# with four client threads, two workers keep both cores busy, and fewer processes make the
+# per-process CPU accounting less noisy. Access logs off: both configurations would pay the same.
+SERVER_ENV = {"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_THREADS": "1", "GUNICORN_ACCESS_LOG": ""}
 TARGETS = {"ratio": 0.95, "ratio_rotating": 0.90, "routing_queries": 0}
 # The order of the four scenarios in successive rounds: a balanced Latin square (Williams), so
 # that every scenario runs as often in each position of a round, and right after each other
@@ -173,7 +175,7 @@ class BackendPids:
 
 
 def run_slice(
-    server: Gunicorn,
+    server: common.Gunicorn,
     targets: list[Target],
     backends: BackendPids,
     *,
@@ -206,89 +208,6 @@ def verify(port: int, targets: list[Target]) -> None:
             slug = json.loads(body)["tenant"]["slug"]
             if slug != target.expect:
                 raise RuntimeError(f"{target.host} answered for tenant {slug!r}")
-
-
-# -- servers ----------------------------------------------------------------------------------
-class Gunicorn:
-    def __init__(self, name: str, settings_module: str, database_url: str) -> None:
-        self.name = name
-        self.port = common.free_port()
-        # Kept open for the server's lifetime and removed in stop(), hence no `with`.
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix=f"bench-{name}-", suffix=".log", delete=False
-        )
-        self.database = database_url.rsplit("/", 1)[1].partition("?")[0]
-        # Persistent connections that outlive the run, so each worker keeps one PostgreSQL
-        # backend whose CPU time can be read (a reconnect every 60 s would cost nothing
-        # measurable but would lose that backend's CPU time).
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": settings_module,
-            "DATABASE_URL": database_url,
-            "LOG_LEVEL": "WARNING",
-            "CONN_MAX_AGE": "3600",
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "saas_platform.wsgi:application",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "--chdir",
-                str(common.ROOT),
-            ],
-            env=env,
-            cwd=common.ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, target: Target, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", PATH, headers=target.headers())
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"gunicorn ({self.name}) did not come up; log: {self.log.name}\n"
-            + Path(self.log.name).read_text()[-3000:]
-        )
-
-    def worker_pids(self) -> list[int]:
-        master = self.process.pid
-        try:
-            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        except OSError:
-            return []
-        return [int(pid) for pid in children]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        os.unlink(self.log.name)
 
 
 # -- set-up -----------------------------------------------------------------------------------
@@ -333,8 +252,8 @@ def setup_tenants() -> list[Target]:
     started = time.perf_counter()
     call_command("migrate_all", verbosity=0, stdout=io.StringIO())  # stdout: table + JSON
     common.log(f"migrated public and the template in {time.perf_counter() - started:.1f}s")
-    # The fastest schema method (see bench/provision.py); clone takes seconds per tenant here.
-    method = common.register_replay_method()
+    # The project's schema method, replay (see bench/provision.py).
+    method = "replay"
     targets = []
     started = time.perf_counter()
     # Hashing 100 owner passwords with Argon2 is set-up cost, not what this measures.
@@ -445,10 +364,9 @@ def main() -> None:
         connections.close_all()
 
         servers = {
-            "tenant": Gunicorn("tenant", "saas_platform.settings.production", urls["saas_bench"]),
-            "plain": Gunicorn(
-                "plain", "saas_platform.settings.bench_plain", urls["saas_bench_plain"]
-            ),
+            "tenant": common.Gunicorn("tenant", urls["saas_bench"], env=SERVER_ENV),
+            "plain": common.Gunicorn("plain", urls["saas_bench_plain"], env=SERVER_ENV,
+                                     settings_module="saas_platform.settings.bench_plain"),
         }
         scenarios = {
             "tenant": (servers["tenant"], targets[:1]),
@@ -459,8 +377,8 @@ def main() -> None:
         results: dict[str, list[LoadResult]] = {name: [] for name in scenarios}
         backends = BackendPids(urls["saas_bench"])
         try:
-            servers["tenant"].wait_ready(targets[0])
-            servers["plain"].wait_ready(plain_targets[0])
+            servers["tenant"].wait_ready(PATH, targets[0].headers())
+            servers["plain"].wait_ready(PATH, plain_targets[0].headers())
             common.log("servers up; verifying every host answers for its own tenant")
             verify(servers["tenant"].port, targets)
             verify(servers["plain"].port, plain_targets[:5])

@@ -8,8 +8,10 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # Sync workers: Django's ORM is synchronous and each request holds its worker. Each worker keeps
 # one persistent PostgreSQL connection (CONN_MAX_AGE), so workers x web replicas is the web
 # tier's share of max_connections (deploy/README.md). os.cpu_count() sees the host's CPUs, not
-# the container's quota, hence WEB_CONCURRENCY.
-worker_class = "sync"
+# the container's quota, hence WEB_CONCURRENCY. GUNICORN_THREADS > 1 switches to gthread workers
+# (one database connection per thread): for slow clients without a buffering proxy in front.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
 
 # A request slower than this is killed (its worker restarted): long work belongs in Celery.
@@ -28,6 +30,7 @@ if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 
 # Logs go to stdout/stderr, where the container runtime collects them.
-accesslog = "-"
+# GUNICORN_ACCESS_LOG="" turns the access log off (when the proxy in front keeps one).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
