@@ -330,7 +330,7 @@ def report(
             f"{result['samples']} samples per method, methods interleaved in rotating order "
             f"(so the count grows to {total_tenants}); {pg_version}. The project's method "
             f"(`TENANT_SCHEMA_METHOD`) is `{project_method}`; target p50 < {TARGET_MS} ms. "
-            "`replay` is tenants/schema_fast.py, registered for the run only."
+            "`replay` is tenants/schema_fast.py; `clone` is django-tenants' clone_schema."
         )
         body = "\n\n".join(
             [

@@ -30,3 +30,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = [f"https://{BASE_DOMAIN}", f"https://*.{BASE_DOMAIN}"]  # noqa: F405
+
+# `collectstatic` (run when the image is built) writes compressed copies with content-hashed
+# names, which WhiteNoise serves with far-future cache headers. It must have run: a page that
+# names a static file missing from the manifest fails loudly instead of linking a stale copy.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

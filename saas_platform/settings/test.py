@@ -19,5 +19,7 @@ DATABASES["default"]["TEST"] = {  # noqa: F405
 }
 CACHES["default"]["KEY_PREFIX"] = f"test-{RUN_ID}"  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = f"test-{RUN_ID}"
+# No `collectstatic` in tests: WhiteNoise serves the apps' static directories, as in development.
+WHITENOISE_USE_FINDERS = True
 # Low, so that tests see another process's routing change quickly.
 TENANT_ROUTING_CHECK_SECONDS = 0.05
