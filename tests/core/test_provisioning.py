@@ -215,3 +215,20 @@ def test_replayed_schema_matches_a_migrated_one(db):
         schema_fingerprint("t_by_replay", with_rows=False),
         schema_fingerprint("t_by_migrate", with_rows=False))
     assert differences == []
+
+
+def test_a_template_the_replay_cannot_copy_is_cloned_instead_never_copied_short(db, caplog):
+    """A migration that adds, say, a view must make provisioning slower, never wrong."""
+    from tenants.schemas import schema_create
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE VIEW tenant_template.active_users AS "
+                       "SELECT id, email FROM tenant_template.accounts_user WHERE is_active")
+    with caplog.at_level("WARNING", logger="tenants.schema_fast"):
+        schema_create("t_with_view", method="replay")
+    connection.set_schema_to_public()
+    assert "cloning instead" in caplog.text and "active_users" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_views WHERE schemaname = 't_with_view' "
+                       "AND viewname = 'active_users'")
+        assert cursor.fetchone() is not None
