@@ -1,5 +1,6 @@
-"""``make test``: embedded services (unless DATABASE_URL/REDIS_URL are set), then pytest.
-Arguments are passed to pytest."""
+"""``make test``: Debian's chromium for the browser tests (when missing and installable),
+embedded services (unless DATABASE_URL/REDIS_URL are set), then pytest. Arguments are passed to
+pytest."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import subprocess
 import sys
 
+from devtools.browser import ensure_browser
 from devtools.services import ROOT, services
 
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.test")
+    ensure_browser()
     with services():
         return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT).returncode
 
