@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from saas_platform.errors import PlatformError
+from tenants.archive import archive_check, recorded_archive
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_activate, tenant_suspend
 
@@ -14,13 +15,14 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "state", "schema_name", "created_at"]
+    list_display = ["slug", "name", "state", "schema_name", "created_at", "archived_at"]
     list_filter = ["state"]
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "state", "provisioning_step", "provisioning_error",
-                       "created_at", "updated_at"]
+                       "archived_at", "archive_file", "archive_sha256", "created_at",
+                       "updated_at"]
     inlines = [DomainInline]
-    actions = ["suspend", "activate"]
+    actions = ["suspend", "activate", "archive", "restore"]
 
     def has_add_permission(self, request) -> bool:
         # Tenants are created by the provisioning pipeline (manage.py tenant create, the job),
@@ -37,6 +39,22 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected tenants")
     def activate(self, request, queryset) -> None:
         self._apply(request, queryset, tenant_activate, "activated")
+
+    @admin.action(description="Archive selected tenants (export data, then drop the schema)")
+    def archive(self, request, queryset) -> None:
+        from tenants.tasks import archive_tenant
+
+        self._apply(request, queryset, lambda slug: (archive_check(slug=slug),
+                                                     archive_tenant.delay(slug=slug)),
+                    "queued for archiving (its state shows when done)")
+
+    @admin.action(description="Restore selected archived tenants (as suspended)")
+    def restore(self, request, queryset) -> None:
+        from tenants.tasks import restore_tenant
+
+        self._apply(request, queryset, lambda slug: (recorded_archive(slug=slug),
+                                                     restore_tenant.delay(slug=slug)),
+                    "queued for restoring (its state shows when done)")
 
     def _apply(self, request, queryset, service, verb: str) -> None:
         for tenant in queryset:

@@ -1,5 +1,6 @@
-"""The operator API on the public host (/api/operator/v1/): list, provision (a Celery job with
-status), suspend, activate tenants. Staff users only (signed in to the console)."""
+"""The operator API on the public host (/api/operator/v1/): list, provision, suspend, activate,
+archive and restore tenants; the long ones run as Celery jobs whose status is at /jobs/{id}.
+Staff users only (signed in to the console)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from rest_framework.views import APIView
 
 from saas_platform.api.serializers import StrictFieldsMixin
 from saas_platform.errors import NotFound
+from tenants.archive import archive_check, recorded_archive
 from tenants.models import Tenant
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_list
 from tenants.services import tenant_activate, tenant_suspend
-from tenants.tasks import provision_tenant
+from tenants.tasks import archive_tenant, provision_tenant, restore_tenant
 
 
 class IsOperator(permissions.BasePermission):
@@ -33,7 +35,8 @@ class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
         fields = ["slug", "name", "state", "schema_name", "domains", "provisioning_step",
-                  "provisioning_error", "created_at", "updated_at"]
+                  "provisioning_error", "archived_at", "archive_file", "created_at",
+                  "updated_at"]
         read_only_fields = fields
 
     def get_domains(self, tenant: Tenant) -> list[str]:
@@ -50,7 +53,7 @@ class ProvisionSerializer(StrictFieldsMixin, serializers.Serializer):
                                     required=False, max_length=20)
 
 
-class ProvisioningJobSerializer(serializers.Serializer):
+class JobSerializer(serializers.Serializer):
     job_id = serializers.CharField()
     state = serializers.CharField(help_text="PENDING, STARTED, PROGRESS, SUCCESS or FAILURE")
     step = serializers.CharField(allow_null=True)
@@ -72,10 +75,10 @@ class TenantListView(OperatorView):
             "domains")
         return Response(TenantSerializer(tenants, many=True).data)
 
-    @extend_schema(request=ProvisionSerializer, responses={202: ProvisioningJobSerializer})
+    @extend_schema(request=ProvisionSerializer, responses={202: JobSerializer})
     def post(self, request: Request) -> Response:
         """Validate at once (so bad input is a 400 now, not a failed job later), then run the
-        pipeline as a Celery job; poll ``/provisioning/{job_id}``."""
+        pipeline as a Celery job; poll ``/jobs/{job_id}``."""
         serializer = ProvisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -83,11 +86,14 @@ class TenantListView(OperatorView):
         validate_request(ProvisionContext(request=ProvisionRequest(
             slug=data["slug"], name=data["name"], owner_email=data["owner_email"],
             domains=data.get("domains", []))))
-        result = provision_tenant.delay(**data)
-        body = {"job_id": result.id, "state": "PENDING", "step": None, "index": None,
-                "total": None, "result": None, "error": None}
-        return Response(body, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": f"/api/operator/v1/provisioning/{result.id}"})
+        return _queued(provision_tenant.delay(**data))
+
+
+def _queued(result: AsyncResult) -> Response:
+    body = {"job_id": result.id, "state": "PENDING", "step": None, "index": None,
+            "total": None, "result": None, "error": None}
+    return Response(body, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": f"/api/operator/v1/jobs/{result.id}"})
 
 
 class TenantDetailView(OperatorView):
@@ -111,8 +117,26 @@ class TenantActivateView(OperatorView):
         return Response(TenantSerializer(tenant_activate(slug=slug)).data)
 
 
-class ProvisioningJobView(OperatorView):
-    @extend_schema(responses=ProvisioningJobSerializer)
+class TenantArchiveView(OperatorView):
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        """Retire the tenant: suspend it, export its data to an archive file in
+        TENANT_ARCHIVE_DIR, drop its schema. A job; poll ``/jobs/{job_id}``."""
+        archive_check(slug=slug)  # a 404 or 409 now, not a failed job later
+        return _queued(archive_tenant.delay(slug=slug))
+
+
+class TenantRestoreView(OperatorView):
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        """Bring an archived tenant back from its archive file, as suspended. A job; poll
+        ``/jobs/{job_id}``."""
+        recorded_archive(slug=slug)
+        return _queued(restore_tenant.delay(slug=slug))
+
+
+class JobView(OperatorView):
+    @extend_schema(responses=JobSerializer)
     def get(self, request: Request, job_id: str) -> Response:
         result = AsyncResult(job_id, app=provision_tenant.app)
         info = result.info if isinstance(result.info, dict) else {}

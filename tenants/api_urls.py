@@ -9,6 +9,9 @@ urlpatterns = [
          name="operator-tenant-suspend"),
     path("tenants/<slug:slug>/activate", api.TenantActivateView.as_view(),
          name="operator-tenant-activate"),
-    path("provisioning/<str:job_id>", api.ProvisioningJobView.as_view(),
-         name="operator-provisioning"),
+    path("tenants/<slug:slug>/archive", api.TenantArchiveView.as_view(),
+         name="operator-tenant-archive"),
+    path("tenants/<slug:slug>/restore", api.TenantRestoreView.as_view(),
+         name="operator-tenant-restore"),
+    path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
 ]

@@ -386,9 +386,9 @@ _FINGERPRINT_SQL = {
 def schema_fingerprint(schema_name: str, *, with_rows: bool = True) -> dict[str, list]:
     """Everything that defines a schema, in comparable form: two schemas with equal
     fingerprints have the same tables, columns, constraints, indexes (by name and definition),
-    sequences, comments and, with ``with_rows``, the same rows in every table. Relative names
-    are rendered with search_path = the schema itself, so a copy compares equal to its
-    original."""
+    sequences, comments and, with ``with_rows``, the same rows in every table and the same
+    sequence positions. Relative names are rendered with search_path = the schema itself, so a
+    copy compares equal to its original."""
     from tenants.schemas import quote
 
     fingerprint: dict[str, list] = {}
@@ -399,6 +399,8 @@ def schema_fingerprint(schema_name: str, *, with_rows: bool = True) -> dict[str,
         for name, sql in _FINGERPRINT_SQL.items():
             cursor.execute(sql, params)
             fingerprint[name] = sorted(cursor.fetchall(), key=repr)
+        if not with_rows:  # where a sequence stands is part of the data, not the structure
+            fingerprint["sequences"] = [row[:-1] for row in fingerprint["sequences"]]
         if with_rows:
             for table, _persistence in fingerprint["tables"]:
                 cursor.execute("SELECT quote_ident(%s)", [table])

@@ -1,8 +1,10 @@
-"""Provisioning as a Celery job, reporting its step as task progress (state PROGRESS with
-``{"step", "index", "total"}`` in its meta, readable through AsyncResult)."""
+"""The operators' long jobs (provision, archive, restore) as Celery tasks, reporting their
+step as task progress (state PROGRESS with ``{"step", "index", "total"}`` in its meta, readable
+through AsyncResult and the operator API's /jobs/{id})."""
 
 from celery import shared_task
 
+from tenants.archive import recorded_archive, tenant_archive, tenant_restore
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import tenant_provision
 
@@ -25,3 +27,26 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
     # resets it from the console.
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
             "password_generated": ctx.password_generated}
+
+
+def _reporter(task):
+    def progress(step: str) -> None:
+        if task.request.id:
+            task.update_state(state="PROGRESS", meta={"step": step, "index": None, "total": None})
+
+    return progress
+
+
+# Not retried: a failed archive leaves the tenant suspended with its data, a failed restore
+# leaves it archived; both say why, and the operator decides.
+@shared_task(bind=True, name="tenants.archive", acks_late=True, max_retries=0)
+def archive_tenant(self, *, slug: str) -> dict:
+    info = tenant_archive(slug=slug, progress=_reporter(self))
+    return {"slug": slug, "state": TenantState.ARCHIVED.value, "archive": info.path.name,
+            "sha256": info.sha256, "tables": info.tables, "rows": info.rows}
+
+
+@shared_task(bind=True, name="tenants.restore", acks_late=True, max_retries=0)
+def restore_tenant(self, *, slug: str) -> dict:
+    tenant = tenant_restore(archive=recorded_archive(slug=slug), progress=_reporter(self))
+    return {"slug": tenant.slug, "state": tenant.state}

@@ -87,3 +87,55 @@ def test_provisioning_runs_as_a_job_with_status(celery_worker):
         if Tenant.objects.filter(slug="via-api").exists():
             tenant_delete(slug="via-api")
         User.objects.filter(email="ops2@platform.test").delete()
+
+
+def _wait_for_job(client, url: str) -> dict:
+    deadline = time.monotonic() + 60
+    status = client.get(url).json()
+    while status["state"] not in ("SUCCESS", "FAILURE") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = client.get(url).json()
+    return status
+
+
+def test_archive_and_restore_run_as_jobs(celery_worker, scratch_tenant, settings, tmp_path):
+    settings.TENANT_ARCHIVE_DIR = tmp_path
+    tenant = scratch_tenant()
+    user = User.objects.create_user(email="ops3@platform.test", password="ops-pass-123",
+                                    is_staff=True)
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_login(user)
+    try:
+        response = client.post(f"{BASE}/tenants/{tenant.slug}/archive")
+        assert response.status_code == 202, response.content
+        status = _wait_for_job(client, response["Location"])
+        assert status["state"] == "SUCCESS", status
+        archived = client.get(f"{BASE}/tenants/{tenant.slug}").json()
+        assert archived["state"] == "archived"
+        assert (tmp_path / archived["archive_file"]).is_file()
+        assert status["result"]["archive"] == archived["archive_file"]
+        # A second archive is refused at once, not as a failed job.
+        again = client.post(f"{BASE}/tenants/{tenant.slug}/archive")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_state"
+
+        response = client.post(f"{BASE}/tenants/{tenant.slug}/restore")
+        assert response.status_code == 202, response.content
+        status = _wait_for_job(client, response["Location"])
+        assert status["state"] == "SUCCESS", status
+        assert client.get(f"{BASE}/tenants/{tenant.slug}").json()["state"] == "suspended"
+        assert client.post(f"{BASE}/tenants/{tenant.slug}/restore").status_code == 409
+        assert client.post(f"{BASE}/tenants/ghost/archive").status_code == 404
+    finally:
+        User.objects.filter(email="ops3@platform.test").delete()
+
+
+def test_restore_of_a_tenant_whose_archive_file_is_gone_is_a_clear_404(operator, settings,
+                                                                       tmp_path):
+    from tenants.archive import tenant_archive
+
+    settings.TENANT_ARCHIVE_DIR = tmp_path
+    info = tenant_archive(slug="initech")
+    info.path.unlink()
+    response = operator.post(f"{BASE}/tenants/initech/restore")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "archive_missing"

@@ -1,17 +1,20 @@
-"""``manage.py tenant create|list|suspend|activate|delete``: the operators' command line."""
+"""``manage.py tenant create|list|suspend|activate|archive|restore|delete``: the operators'
+command line."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from saas_platform.errors import PlatformError
+from tenants.archive import tenant_archive, tenant_restore
 from tenants.provisioning import ProvisioningFailed, tenant_provision
+from tenants.schemas import SCHEMA_METHODS
 from tenants.selectors import tenant_list
 from tenants.services import tenant_activate, tenant_delete, tenant_suspend
 
 
 class Command(BaseCommand):
-    help = "Create, list, suspend, activate and delete tenants."
+    help = "Create, list, suspend, activate, archive, restore and delete tenants."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -23,7 +26,7 @@ class Command(BaseCommand):
         create.add_argument("--owner-password", help="Generated and printed when omitted.")
         create.add_argument("--domain", action="append", default=[], dest="domains",
                             help="A custom domain (repeatable).")
-        create.add_argument("--method", choices=["clone", "migrate"], default=None,
+        create.add_argument("--method", choices=sorted(SCHEMA_METHODS), default=None,
                             help="How to create the schema (default: TENANT_SCHEMA_METHOD).")
         create.add_argument("--resume", action="store_true",
                             help="Carry on an interrupted provisioning of SLUG.")
@@ -34,6 +37,17 @@ class Command(BaseCommand):
 
         for action in ("suspend", "activate"):
             sub.add_parser(action, help=f"{action.capitalize()} a tenant.").add_argument("slug")
+
+        archive = sub.add_parser("archive", help="Retire a tenant: export its data to an "
+                                 "archive file, then drop its schema.")
+        archive.add_argument("slug")
+        archive.add_argument("--to", dest="directory", default=None,
+                             help="Directory for the archive (default: TENANT_ARCHIVE_DIR).")
+        archive.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+
+        restore = sub.add_parser("restore", help="Bring an archived tenant back from its "
+                                 "archive file (as suspended).")
+        restore.add_argument("archive", help="The .tar.gz file `tenant archive` wrote.")
 
         delete = sub.add_parser("delete", help="Delete a tenant and ALL its data.")
         delete.add_argument("slug")
@@ -82,15 +96,38 @@ class Command(BaseCommand):
         tenant_activate(slug=slug)
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' activated."))
 
+    def _archive(self, *, slug, directory, yes, **_):
+        self._confirm(yes, f"Archive tenant '{slug}': suspend it, export its data, then DROP its "
+                           "schema?", slug, "archive")
+        info = tenant_archive(slug=slug, directory=directory, progress=self._progress)
+        self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' archived: {info.tables} tables, "
+                                             f"{info.rows} rows, schema dropped."))
+        self.stdout.write(f"Archive: {info.path}")
+        self.stdout.write(f"SHA-256: {info.sha256}")
+
+    def _restore(self, *, archive, **_):
+        tenant = tenant_restore(archive=archive, progress=self._progress)
+        self.stdout.write(self.style.SUCCESS(
+            f"Tenant '{tenant.slug}' restored as suspended; check it, then: "
+            f"manage.py tenant activate {tenant.slug}"))
+
     def _delete(self, *, slug, yes, **_):
-        if not yes:
-            if not self.stdin_is_interactive():
-                raise CommandError("Refusing to delete without confirmation; pass --yes.")
-            answer = input(f"Delete tenant '{slug}' and ALL its data? Type the slug to confirm: ")
-            if answer.strip() != slug:
-                raise CommandError("Not confirmed; nothing deleted.")
+        self._confirm(yes, f"Delete tenant '{slug}' and ALL its data?", slug, "delete")
         tenant_delete(slug=slug)
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' deleted."))
+
+    def _progress(self, message: str) -> None:
+        if self.verbosity >= 1:
+            self.stdout.write(f"  {message}")
+
+    def _confirm(self, yes: bool, question: str, slug: str, verb: str) -> None:
+        if yes:
+            return
+        if not self.stdin_is_interactive():
+            raise CommandError(f"Refusing to {verb} without confirmation; pass --yes.")
+        answer = input(f"{question} Type the slug to confirm: ")
+        if answer.strip() != slug:
+            raise CommandError(f"Not confirmed; nothing done ({verb}).")
 
     @staticmethod
     def stdin_is_interactive() -> bool:

@@ -1,0 +1,209 @@
+"""Retiring a tenant (archive: export, then drop the schema) and bringing it back (restore)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from saas_platform.errors import Conflict, InvalidInput
+from shared_apps.accounts.models import User
+from tenant_apps.inventory.models import Product, StockLevel
+from tenants import archive as archive_module
+from tenants.archive import read_manifest, tenant_archive, tenant_restore
+from tenants.models import Tenant
+from tenants.provisioning import tenant_provision
+from tenants.schema_fast import fingerprint_differences, schema_fingerprint
+from tests.attendance.factories import EmployeeFactory, SiteFactory
+from tests.inventory import factories as f
+
+
+def _table_counts(schema: str) -> dict[str, int]:
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in archive_module._tables(schema):
+            cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')  # noqa: S608
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.fixture
+def filled(db):
+    """A tenant with data in several apps: users, products, stock, attendance."""
+    ctx = tenant_provision(slug="retiring", name="Retiring Co", owner_email="o@retiring.example",
+                           owner_password="pw-long-enough-1", domains=["shop.retiring.example"])
+    tenant = ctx.tenant
+    with schema_context(tenant.schema_name):
+        User.objects.create_user(email="member@retiring.example", password="pw-long-enough-2",
+                                 role="member", full_name='Zoë "Quotes", Comma')
+        main = f.warehouse(code="MAIN")
+        item = f.product(sku="SKU-1", name="Line\nbreak, and, commas", description="")
+        f.product(sku="SKU-2", name="No barcode", barcode="")
+        f.receive(item, main, "12")
+        f.issue(item, main, "2")
+        EmployeeFactory(code="E-1", default_site=SiteFactory(name="HQ"))
+    connection.set_schema_to_public()
+    return tenant
+
+
+def test_archive_exports_everything_drops_the_schema_and_restore_brings_it_back(
+        filled, tmp_path, client):
+    schema = filled.schema_name
+    before = _table_counts(schema)
+    with schema_context(schema):
+        product_rows = sorted(Product.objects.values_list("sku", "name", "description",
+                                                            "barcode", "price"))
+    connection.set_schema_to_public()
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+
+    tenant = Tenant.objects.get(slug="retiring")
+    assert tenant.state == "archived" and tenant.archive_file == info.path.name
+    assert not schema_exists(schema)
+    assert list(tmp_path.iterdir()) == [info.path]  # no partial file left
+    assert client.get("/", HTTP_HOST="retiring.localhost").status_code == 404
+    manifest, _ = read_manifest(info.path)
+    assert {t["name"]: t["rows"] for t in manifest["tables"]} == before
+    assert {d["domain"] for d in manifest["domains"]} == {"retiring.localhost",
+                                                          "shop.retiring.example"}
+    assert info.rows == sum(before.values()) and info.tables == len(before)
+
+    restored = tenant_restore(archive=info.path)
+
+    assert restored.state == "suspended" and restored.archive_file == ""
+    assert _table_counts(schema) == before
+    assert fingerprint_differences(schema_fingerprint("tenant_template", with_rows=False),
+                                   schema_fingerprint(schema, with_rows=False)) == []
+    with schema_context(schema):
+        assert sorted(Product.objects.values_list("sku", "name", "description", "barcode",
+                                                    "price")) == product_rows
+        member = User.objects.get(email="member@retiring.example")
+        assert member.full_name == 'Zoë "Quotes", Comma' and member.check_password(
+            "pw-long-enough-2")
+        assert StockLevel.objects.get().quantity == Decimal("10")
+        # The generated search column is computed again, and sequences continue after the
+        # restored ids.
+        assert Product.objects.filter(search_vector="break").count() == 1
+        newest = f.product(sku="SKU-3")
+        assert newest.pk > max(Product.objects.exclude(pk=newest.pk).values_list("pk",
+                                                                                    flat=True))
+    connection.set_schema_to_public()
+
+
+def test_a_failure_after_the_export_leaves_the_tenant_and_its_data_and_no_file(
+        filled, tmp_path, monkeypatch):
+    before = _table_counts(filled.schema_name)
+
+    def broken_drop(schema_name):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(archive_module.schemas, "schema_drop", broken_drop)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        tenant_archive(slug="retiring", directory=tmp_path)
+    tenant = Tenant.objects.get(slug="retiring")
+    assert tenant.state == "suspended" and tenant.archive_file == ""
+    assert _table_counts(filled.schema_name) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_active_or_suspended_tenants_are_archived_and_only_archived_ones_restored(
+        filled, tmp_path):
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    with pytest.raises(Conflict, match="only an active or suspended tenant"):
+        tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_restore(archive=info.path)
+    with pytest.raises(Conflict, match="only an archived tenant can be restored"):
+        tenant_restore(archive=info.path)
+
+
+def _rewrite(path, change) -> None:
+    """Rewrite an archive with ``change(name, data) -> data`` applied to every member."""
+    with tarfile.open(path, "r:gz") as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+    with tarfile.open(path, "w:gz") as tar:
+        for member, data in members:
+            data = change(member.name, data)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+
+
+def test_a_damaged_archive_is_refused_and_the_tenant_stays_archived(filled, tmp_path):
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    _rewrite(info.path, lambda name, data: data.replace(b"SKU-2", b"SKU-9")
+             if name == "tables/inventory_product.csv" else data)
+
+    with pytest.raises(InvalidInput, match="inventory_product is damaged") as excinfo:
+        tenant_restore(archive=info.path)
+    assert excinfo.value.code == "invalid_archive"
+    tenant = Tenant.objects.get(slug="retiring")
+    assert tenant.state == "archived" and "checksum" in tenant.provisioning_error
+    assert not schema_exists(filled.schema_name)
+
+
+@pytest.mark.parametrize("content", [b"not an archive", gzip.compress(b"not a tar either")])
+def test_a_file_that_is_not_an_archive_is_a_clear_error(db, tmp_path, content):
+    path = tmp_path / "x.tar.gz"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=r"x\.tar\.gz: unreadable"):
+        tenant_restore(archive=path)
+
+
+def test_an_archive_from_an_older_release_is_migrated_forward_on_restore(filled, tmp_path):
+    """Made when the jobs app did not exist yet: restore recreates the schema at that state,
+    loads it, then migrates it to today's."""
+    call_command("migrate_schemas", "jobs", "zero", schema_name=filled.schema_name,
+                 interactive=False, verbosity=0, stdout=io.StringIO())
+    connection.set_schema_to_public()
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    manifest, _ = read_manifest(info.path)
+    assert not any(app == "jobs" for app, _name in manifest["migrations"])
+    assert "jobs_job" not in {t["name"] for t in manifest["tables"]}
+
+    tenant_restore(archive=info.path)
+
+    schema = filled.schema_name
+    assert fingerprint_differences(schema_fingerprint("tenant_template", with_rows=False),
+                                   schema_fingerprint(schema, with_rows=False)) == []
+    with schema_context(schema):
+        assert Product.objects.filter(sku="SKU-1").exists()
+    connection.set_schema_to_public()
+
+
+def test_an_archive_from_a_newer_release_is_refused_before_anything_changes(filled, tmp_path):
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+
+    def newer(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["migrations"].append(["inventory", "9999_from_the_future"])
+        return json.dumps(manifest).encode()
+
+    _rewrite(info.path, newer)
+    with pytest.raises(InvalidInput, match="made by a newer release"):
+        tenant_restore(archive=info.path)
+    assert Tenant.objects.get(slug="retiring").state == "archived"
+
+
+def test_tenant_command_archive_and_restore(filled, tmp_path):
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="pass --yes"):
+        call_command("tenant", "archive", "retiring", "--to", str(tmp_path), stdout=out)
+    call_command("tenant", "archive", "retiring", "--to", str(tmp_path), "--yes", stdout=out)
+    text = out.getvalue()
+    assert "Tenant 'retiring' archived" in text and "schema dropped" in text
+    archive_path = next(line.split(": ", 1)[1] for line in text.splitlines()
+                        if line.startswith("Archive: "))
+    out = io.StringIO()
+    call_command("tenant", "restore", archive_path, stdout=out)
+    assert "restored as suspended" in out.getvalue()
+    assert Tenant.objects.get(slug="retiring").state == "suspended"
+    with pytest.raises(CommandError, match="only an archived tenant"):
+        call_command("tenant", "restore", archive_path, stdout=io.StringIO())
