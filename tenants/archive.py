@@ -131,7 +131,8 @@ def tenant_archive(*, slug: str, directory: Path | str | None = None,
     say = progress or (lambda _message: None)
     tenant = archive_check(slug=slug)
     target_dir = Path(directory or settings.TENANT_ARCHIVE_DIR)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    # A whole customer's data: readable by the platform's own user only.
+    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not os.access(target_dir, os.W_OK):
         raise InvalidInput(f"Cannot write archives to {target_dir}.",
                            fields={"directory": ["Not writable."]})
@@ -196,10 +197,12 @@ def _write_archive(path: Path, tenant: Tenant, tables: dict[str, list[str]]) -> 
         "migrations": _applied_migrations(tenant.schema_name),
         "tables": [],
     }
-    with tarfile.open(path, "w:gz") as tar, tempfile.TemporaryDirectory() as scratch:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar, \
+            tempfile.TemporaryDirectory() as scratch:
         for table, columns in sorted(tables.items()):
             csv_path = Path(scratch) / f"{table}.csv"
-            digest, rows = hashlib.sha256(), 0
+            digest = hashlib.sha256()
             with csv_path.open("wb") as out, connection.cursor() as cursor, cursor.copy(
                     f"COPY {_qualified(tenant.schema_name, table, columns)} TO STDOUT "
                     "WITH (FORMAT csv, HEADER true)") as copy:

@@ -68,6 +68,7 @@ def test_archive_exports_everything_drops_the_schema_and_restore_brings_it_back(
     assert tenant.state == "archived" and tenant.archive_file == info.path.name
     assert not schema_exists(schema)
     assert list(tmp_path.iterdir()) == [info.path]  # no partial file left
+    assert info.path.stat().st_mode & 0o777 == 0o600  # a customer's data: the owner's only
     assert client.get("/", HTTP_HOST="retiring.localhost").status_code == 404
     manifest, _ = read_manifest(info.path)
     assert {t["name"]: t["rows"] for t in manifest["tables"]} == before
