@@ -42,6 +42,8 @@ from django_tenants.utils import schema_context, schema_exists
 from saas_platform.errors import Conflict, InvalidInput, NotFound
 from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
+from tenants.selectors import tenant_get
+from tenants.services import tenant_suspend
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -93,16 +95,9 @@ def _qualified(schema: str, table: str, columns: list[str]) -> str:
 
 
 # -- archiving --------------------------------------------------------------------------------
-def _get(slug: str) -> Tenant:
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None:
-        raise NotFound(f"No tenant '{slug}'.", code="tenant_not_found")
-    return tenant
-
-
 def archive_check(*, slug: str) -> Tenant:
     """The tenant, if it can be archived now (for callers that queue the work)."""
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an active or suspended tenant "
                        "can be archived.", code="invalid_state")
@@ -111,7 +106,7 @@ def archive_check(*, slug: str) -> Tenant:
 
 def recorded_archive(*, slug: str) -> Path:
     """The archive file an archived tenant was written to, if it is still there."""
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     if tenant.state != TenantState.ARCHIVED or not tenant.archive_file:
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an archived tenant can be "
                        "restored.", code="invalid_state")
@@ -126,8 +121,6 @@ def tenant_archive(*, slug: str, directory: Path | str | None = None,
                    progress: Progress | None = None) -> ArchiveInfo:
     """Export the tenant's schema to ``directory`` (default ``TENANT_ARCHIVE_DIR``), then drop
     it. Returns the archive's path and checksum."""
-    from tenants.services import tenant_suspend
-
     say = progress or (lambda _message: None)
     tenant = archive_check(slug=slug)
     target_dir = Path(directory or settings.TENANT_ARCHIVE_DIR)
@@ -306,7 +299,7 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
     path = Path(archive)
     manifest, members = read_manifest(path)
     slug = manifest["tenant"]["slug"]
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     if tenant.state != TenantState.ARCHIVED:
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an archived tenant can be "
                        "restored.", code="invalid_state")

@@ -1,6 +1,15 @@
 from django.db.models import Count, QuerySet
 
+from saas_platform.errors import NotFound
 from tenants.models import Tenant, TenantState
+
+
+def tenant_get(*, slug: str) -> Tenant:
+    """The tenant, or NotFound (404 ``tenant_not_found``)."""
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise NotFound(f"No tenant '{slug}'.", code="tenant_not_found")
+    return tenant
 
 
 def tenant_list(*, state: str | None = None) -> QuerySet[Tenant]:

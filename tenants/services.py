@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from saas_platform.errors import Conflict, NotFound
+from saas_platform.errors import Conflict
 from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
-
-
-def _get(slug: str) -> Tenant:
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None:
-        raise NotFound(f"No tenant '{slug}'.", code="tenant_not_found")
-    return tenant
+from tenants.selectors import tenant_get
 
 
 def tenant_suspend(*, slug: str) -> Tenant:
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an active tenant can be "
                        "suspended.", code="invalid_state")
@@ -27,7 +21,7 @@ def tenant_suspend(*, slug: str) -> Tenant:
 
 
 def tenant_activate(*, slug: str) -> Tenant:
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only a suspended tenant can be "
                        "activated.", code="invalid_state")
@@ -39,7 +33,7 @@ def tenant_activate(*, slug: str) -> Tenant:
 @transaction.atomic
 def tenant_delete(*, slug: str) -> None:
     """Drop the tenant's schema (all its data), its domains and its registry row."""
-    tenant = _get(slug)
+    tenant = tenant_get(slug=slug)
     Domain.objects.filter(tenant=tenant).delete()
     schemas.schema_drop(tenant.schema_name)
     tenant.delete()
