@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +42,29 @@ def activate_schema(tenant) -> None:
         connection.tenant = tenant
         return
     connection.set_tenant(tenant)
+    _send_set_as_health_check()
+
+
+def _send_set_as_health_check() -> None:
+    """With CONN_HEALTH_CHECKS, the first query of a request on a reused connection is preceded
+    by Django's ``SELECT 1``, and on a tenant switch by the ``SET search_path`` as well: two
+    round trips before any work. A SET that succeeds proves the connection alive just as well,
+    so send it now and let it count as the check. If it fails the connection is closed, as a
+    failed check closes it; the next query reconnects and sets the path again.
+
+    Uses django-tenants' ``_handle_search_path`` (pinned in uv.lock), which sends the SET on a
+    raw cursor, so no health check of Django's runs before it."""
+    if (connection.connection is None or not connection.health_check_enabled
+            or connection.health_check_done or connection.in_atomic_block):
+        return
+    try:
+        connection._handle_search_path()
+    except psycopg.Error:
+        connection.close()
+        return
+    # None: the SET failed inside a broken transaction; leave the check to Django.
+    if connection.search_path_set_schemas is not None:
+        connection.health_check_done = True
 
 
 class TenantRoutingMiddleware:

@@ -180,3 +180,57 @@ def test_tenant_in_provisioning_is_503(db, tenants, client):
     response = client.get("/api/v1/me", HTTP_HOST="initech.localhost")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "tenant_provisioning"
+
+
+BAD_KEY = {"HTTP_AUTHORIZATION": "Api-Key sk_nosuchkey.secret"}  # one query in the schema, 401
+
+
+def _request(client, host: str):
+    """A request as a server handles it: Django's test client leaves out request_started's
+    close_old_connections, which is what arms the per-request health check."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    return client.get("/api/v1/me", HTTP_HOST=host, **BAD_KEY)
+
+
+def test_a_tenant_switch_on_a_reused_connection_checks_its_health_with_the_set(
+        committed_db, client, monkeypatch):
+    """Django's health check (SELECT 1) would add a round trip to the switch's SET; the SET
+    stands in for it. A request that stays on its tenant keeps Django's own check."""
+    checks: list[int] = []
+    real_is_usable = connection.is_usable
+    from tenants import middleware
+
+    # Warm routes that stay warm, as in a web process between routing changes: the lookup
+    # itself runs no query, so what is counted is the request's own.
+    monkeypatch.setattr(middleware, "host_router", HostRouter(check_seconds=3600))
+    assert _request(client, "globex.localhost").status_code == 401
+    assert _request(client, "acme.localhost").status_code == 401
+    assert connection.connection is not None  # persistent (CONN_MAX_AGE): reused below
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real_is_usable())
+
+    checks.clear()
+    assert _request(client, "globex.localhost").status_code == 401
+    assert checks == []
+    assert connection.health_check_done  # the SET counted as this request's check
+    assert _request(client, "globex.localhost").status_code == 401
+    assert checks == [1]
+
+
+def test_a_connection_that_died_between_requests_is_replaced_on_a_tenant_switch(
+        committed_db, client):
+    from django.db import connections
+
+    assert _request(client, "acme.localhost").status_code == 401
+    dead_pid = connection.connection.info.backend_pid
+    killer = connections.create_connection("default")
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [dead_pid])
+    finally:
+        killer.close()
+
+    response = _request(client, "globex.localhost")
+    assert response.status_code == 401, response.content
+    assert connection.connection.info.backend_pid != dead_pid
