@@ -602,9 +602,9 @@ def report(
     }
     if not args.no_doc:
         method = (
-            f"gunicorn, {WORKERS} sync workers, persistent database connections, production "
-            f"settings (the throttle's window set to one second, `RATE_LIMIT_TENANT=1000000/s`, "
-            f"so that it never refuses and its per-tenant history list stays short); "
+            f"gunicorn with deploy/gunicorn.conf.py: {WORKERS} sync workers, access log off, "
+            f"persistent database connections, production settings (`RATE_LIMIT_TENANT` raised "
+            f"out of reach); "
             f"{CONCURRENCY} client threads over loopback (each request a new TCP connection: "
             f"sync workers close after every response); {rounds} rounds, each running every "
             f"scenario for {seconds:g} s, in orders from a balanced Latin square. req/s: all "
