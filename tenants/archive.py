@@ -33,8 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
@@ -294,12 +295,19 @@ def _member(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo],
 
 # -- restoring --------------------------------------------------------------------------------
 def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> Tenant:
-    """Bring an archived tenant back from its archive file, as ``suspended``."""
+    """Bring an archived tenant back from its archive file, as ``suspended``. Without a
+    registry row for it (deleted since, or another installation), the row and its domains are
+    recreated from the archive."""
     say = progress or (lambda _message: None)
     path = Path(archive)
     manifest, members = read_manifest(path)
     slug = manifest["tenant"]["slug"]
-    tenant = tenant_get(slug=slug)
+    tenant = Tenant.objects.filter(slug=slug).first()
+    # No registry row: a tenant deleted after it was archived, or one moved from another
+    # installation. The archive has what the row needs.
+    registered_here = tenant is None
+    if registered_here:
+        tenant = _register_from_manifest(path, manifest)
     if tenant.state != TenantState.ARCHIVED:
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an archived tenant can be "
                        "restored.", code="invalid_state")
@@ -330,8 +338,12 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
     except BaseException as exc:
         connection.set_schema_to_public()
         schemas.schema_drop(tenant.schema_name)
-        tenant.state, tenant.provisioning_error = TenantState.ARCHIVED, str(exc)[:2000]
-        tenant.save(update_fields=["state", "provisioning_error", "updated_at"])
+        if registered_here:  # leave nothing behind, as before the call
+            Domain.objects.filter(tenant=tenant).delete()
+            tenant.delete()
+        else:
+            tenant.state, tenant.provisioning_error = TenantState.ARCHIVED, str(exc)[:2000]
+            tenant.save(update_fields=["state", "provisioning_error", "updated_at"])
         raise
     finally:
         connection.set_schema_to_public()
@@ -339,6 +351,30 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
     tenant.archived_at, tenant.archive_file, tenant.archive_sha256 = None, "", ""
     tenant.save(update_fields=["state", "provisioning_step", "archived_at", "archive_file",
                                "archive_sha256", "updated_at"])
+    return tenant
+
+
+def _register_from_manifest(path: Path, manifest: dict) -> Tenant:
+    """The registry row and domains of the archived tenant, recreated (state ``archived``)."""
+    info = manifest["tenant"]
+    try:
+        schemas.quote(info["schema_name"])  # only names this platform derives from a slug
+    except (ValueError, KeyError) as exc:
+        raise _bad(path, f"unusable schema name {info.get('schema_name')!r}.") from exc
+    domains = [d["domain"] for d in manifest.get("domains", [])]
+    taken = sorted(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
+    if taken or Tenant.objects.filter(schema_name=info["schema_name"]).exists():
+        raise Conflict(f"Cannot register '{info['slug']}' again here: "
+                       + (f"domain(s) {', '.join(taken)} belong to another tenant."
+                          if taken else f"schema {info['schema_name']} is in use."),
+                       code="conflict")
+    with transaction.atomic():
+        tenant = Tenant.objects.create(slug=info["slug"], name=info.get("name") or info["slug"],
+                                       schema_name=info["schema_name"],
+                                       state=TenantState.ARCHIVED)
+        Domain.objects.bulk_create([Domain(domain=d["domain"], tenant=tenant,
+                                           is_primary=bool(d.get("is_primary")))
+                                    for d in manifest.get("domains", [])])
     return tenant
 
 
@@ -386,11 +422,22 @@ def _load(path: Path, members: dict[str, tarfile.TarInfo], manifest: dict, schem
     with tarfile.open(path, "r:gz") as tar:
         for table in manifest["tables"]:
             target = _qualified(schema, table["name"], table["columns"])
-            with _member(tar, members, table) as chunks, connection.cursor() as cursor, \
-                    cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv, HEADER true)") \
-                    as copy:
-                for chunk in chunks:
-                    copy.write(chunk)
+            try:
+                with _member(tar, members, table) as chunks, connection.cursor() as cursor, \
+                        cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv, HEADER true)") \
+                        as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+            except DatabaseError as exc:  # rows PostgreSQL refuses: the caller rolls back
+                raise _bad(path, f"table {table['name']} does not load: "
+                                 f"{str(exc).strip().splitlines()[0]}") from exc
+            except psycopg.Error as exc:
+                raise _bad(path, f"table {table['name']} does not load: {exc}") from exc
+    try:
+        with connection.cursor() as cursor:  # the deferred foreign keys, checked now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    except DatabaseError as exc:
+        raise _bad(path, f"rows refer to rows it does not hold: {exc}") from exc
     _reset_sequences(schema)
     return sum(table["rows"] for table in manifest["tables"])
 

@@ -208,3 +208,90 @@ def test_tenant_command_archive_and_restore(filled, tmp_path):
     assert Tenant.objects.get(slug="retiring").state == "suspended"
     with pytest.raises(CommandError, match="only an archived tenant"):
         call_command("tenant", "restore", archive_path, stdout=io.StringIO())
+
+
+def test_an_archive_brings_back_a_tenant_deleted_since_with_its_domains(filled, tmp_path):
+    """Disaster recovery, or a move between installations: no registry row to restore into."""
+    from tenants.services import tenant_delete
+
+    before = _table_counts(filled.schema_name)
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_delete(slug="retiring")
+    assert not Tenant.objects.filter(slug="retiring").exists()
+
+    restored = tenant_restore(archive=info.path)
+
+    assert (restored.slug, restored.name, restored.state) == ("retiring", "Retiring Co",
+                                                              "suspended")
+    assert sorted(restored.domains.values_list("domain", "is_primary")) == [
+        ("retiring.localhost", True), ("shop.retiring.example", False)]
+    assert _table_counts(filled.schema_name) == before
+
+
+def test_a_deleted_tenants_archive_whose_domain_was_taken_since_is_refused_cleanly(
+        filled, tmp_path, tenants):
+    from tenants.models import Domain
+    from tenants.services import tenant_delete
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_delete(slug="retiring")
+    Domain.objects.create(domain="shop.retiring.example", tenant=Tenant.objects.get(slug="acme"),
+                          is_primary=False)
+
+    with pytest.raises(Conflict, match="shop.retiring.example belong to another tenant"):
+        tenant_restore(archive=info.path)
+    assert not Tenant.objects.filter(slug="retiring").exists()
+    assert not schema_exists(filled.schema_name)
+
+
+def test_a_failed_restore_of_a_deleted_tenant_leaves_no_row_domain_or_schema(filled, tmp_path):
+    from tenants.models import Domain
+    from tenants.services import tenant_delete
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_delete(slug="retiring")
+    _rewrite(info.path, lambda name, data: data + b"tampered\n"
+             if name == "tables/accounts_user.csv" else data)
+
+    with pytest.raises(InvalidInput):
+        tenant_restore(archive=info.path)
+    assert not Tenant.objects.filter(slug="retiring").exists()
+    assert not Domain.objects.filter(domain__endswith="retiring.example").exists()
+    assert not schema_exists(filled.schema_name)
+
+
+def test_rows_postgresql_refuses_are_a_clear_error_even_with_a_matching_checksum(
+        filled, tmp_path):
+    """An archive edited by hand, manifest included: its checksums match, its rows do not."""
+    import hashlib
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    edited: dict[str, bytes] = {}
+
+    def orphan_movement(name, data):
+        if name == "tables/inventory_stockmovement.csv":
+            header, first, *rest = data.split(b"\n")
+            columns = header.decode().split(",")
+            cells = first.decode().split(",")
+            cells[columns.index("product_id")] = "987654"  # no such product
+            edited[name] = data = b"\n".join([header, ",".join(cells).encode(), *rest])
+        elif name == "manifest.json":
+            return data  # rewritten below, once the table's new checksum is known
+        return data
+
+    _rewrite(info.path, orphan_movement)
+
+    def fix_manifest(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        for table in manifest["tables"]:
+            if f"tables/{table['name']}.csv" in edited:
+                table["sha256"] = hashlib.sha256(edited[f"tables/{table['name']}.csv"]).hexdigest()
+        return json.dumps(manifest).encode()
+
+    _rewrite(info.path, fix_manifest)
+    with pytest.raises(InvalidInput, match="rows refer to rows it does not hold"):
+        tenant_restore(archive=info.path)
+    assert Tenant.objects.get(slug="retiring").state == "archived"
+    assert not schema_exists(filled.schema_name)
