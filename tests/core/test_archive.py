@@ -238,7 +238,7 @@ def test_a_deleted_tenants_archive_whose_domain_was_taken_since_is_refused_clean
     Domain.objects.create(domain="shop.retiring.example", tenant=Tenant.objects.get(slug="acme"),
                           is_primary=False)
 
-    with pytest.raises(Conflict, match="shop.retiring.example belong to another tenant"):
+    with pytest.raises(Conflict, match=r"shop\.retiring\.example belong to another tenant"):
         tenant_restore(archive=info.path)
     assert not Tenant.objects.filter(slug="retiring").exists()
     assert not schema_exists(filled.schema_name)
