@@ -60,6 +60,14 @@ def world(django_db_setup, django_db_blocker):
                 if slug == "iso-a":
                     for module in ("tenant_apps.inventory.demo", "tenant_apps.attendance.demo"):
                         importlib.import_module(module).seed()
+                    # A finished export with a file, so the jobs endpoints (detail, download)
+                    # have a row of A's to refuse to B.
+                    from tenant_apps.jobs.models import Job, JobStatus
+
+                    Job.objects.create(kind="export", status=JobStatus.SUCCEEDED,
+                                       created_by=owner, output_name="products.csv",
+                                       output_text="sku,name\nA-ONLY,Secret\n",
+                                       result={"rows": 1})
                 raw = api_key_create(name="iso", scope="read_write", created_by=owner).raw_key
                 keys[slug] = raw
                 session = TenantClient(slug)
