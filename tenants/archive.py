@@ -102,6 +102,9 @@ def archive_check(*, slug: str) -> Tenant:
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an active or suspended tenant "
                        "can be archived.", code="invalid_state")
+    if not schema_exists(tenant.schema_name):
+        raise Conflict(f"Tenant '{slug}' has no schema {tenant.schema_name}: nothing to archive.",
+                       code="schema_missing")
     return tenant
 
 
@@ -125,11 +128,18 @@ def tenant_archive(*, slug: str, directory: Path | str | None = None,
     say = progress or (lambda _message: None)
     tenant = archive_check(slug=slug)
     target_dir = Path(directory or settings.TENANT_ARCHIVE_DIR)
-    # A whole customer's data: readable by the platform's own user only.
-    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not os.access(target_dir, os.W_OK):
-        raise InvalidInput(f"Cannot write archives to {target_dir}.",
-                           fields={"directory": ["Not writable."]})
+    try:
+        # A whole customer's data: readable by the platform's own user only.
+        target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        writable = os.access(target_dir, os.W_OK)
+    except OSError as exc:
+        writable = False
+        reason = exc.strerror or str(exc)
+    else:
+        reason = "Not writable."
+    if not writable:
+        raise InvalidInput(f"Cannot write archives to {target_dir}: {reason}",
+                           code="archive_dir_unwritable", fields={"directory": [reason]})
     if tenant.state == TenantState.ACTIVE:
         tenant = tenant_suspend(slug=slug)  # its own commit: web processes stop serving it
         say("suspended")

@@ -295,3 +295,24 @@ def test_rows_postgresql_refuses_are_a_clear_error_even_with_a_matching_checksum
         tenant_restore(archive=info.path)
     assert Tenant.objects.get(slug="retiring").state == "archived"
     assert not schema_exists(filled.schema_name)
+
+
+def test_an_unusable_archive_directory_is_refused_before_anything_changes(filled, tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("x")
+    with pytest.raises(InvalidInput, match="Cannot write archives to") as excinfo:
+        tenant_archive(slug="retiring", directory=not_a_directory / "archives")
+    assert excinfo.value.code == "archive_dir_unwritable"
+    assert Tenant.objects.get(slug="retiring").state == "active"
+    assert schema_exists(filled.schema_name)
+
+
+def test_a_tenant_without_its_schema_is_not_archived(filled, tmp_path):
+    from tenants.schemas import schema_drop
+
+    with connection.cursor() as cursor:  # the fixture's rows are not committed yet
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    schema_drop(filled.schema_name)
+    with pytest.raises(Conflict, match="nothing to archive"):
+        tenant_archive(slug="retiring", directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
