@@ -45,6 +45,7 @@ from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
 from tenants.selectors import tenant_get
 from tenants.services import tenant_suspend
+from tenants.slugs import schema_name_for_slug
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -365,26 +366,24 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
 
 
 def _register_from_manifest(path: Path, manifest: dict) -> Tenant:
-    """The registry row and domains of the archived tenant, recreated (state ``archived``)."""
+    """The registry row and domains of the archived tenant, recreated (state ``archived``) as
+    provisioning would register it here: the primary domain is ``<slug>.<BASE_DOMAIN>`` of this
+    installation, the custom domains come from the archive."""
+    from tenants.provisioning import domains_create, registration_check_free, registration_errors
+
     info = manifest["tenant"]
-    try:
-        schemas.quote(info["schema_name"])  # only names this platform derives from a slug
-    except (ValueError, KeyError) as exc:
-        raise _bad(path, f"unusable schema name {info.get('schema_name')!r}.") from exc
-    domains = [d["domain"] for d in manifest.get("domains", [])]
-    taken = sorted(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
-    if taken or Tenant.objects.filter(schema_name=info["schema_name"]).exists():
-        raise Conflict(f"Cannot register '{info['slug']}' again here: "
-                       + (f"domain(s) {', '.join(taken)} belong to another tenant."
-                          if taken else f"schema {info['schema_name']} is in use."),
-                       code="conflict")
+    slug, name = str(info.get("slug", "")), str(info.get("name") or info.get("slug", ""))
+    custom = [str(d["domain"]) for d in manifest.get("domains", []) if not d.get("is_primary")]
+    errors = registration_errors(slug=slug, name=name, domains=custom)
+    if errors:
+        raise InvalidInput(f"{path.name}: cannot register tenant '{slug}' here.",
+                           code="invalid_archive", fields=errors)
+    registration_check_free(slug=slug, domains=custom)
     with transaction.atomic():
-        tenant = Tenant.objects.create(slug=info["slug"], name=info.get("name") or info["slug"],
-                                       schema_name=info["schema_name"],
+        tenant = Tenant.objects.create(slug=slug, name=name.strip(),
+                                       schema_name=schema_name_for_slug(slug),
                                        state=TenantState.ARCHIVED)
-        Domain.objects.bulk_create([Domain(domain=d["domain"], tenant=tenant,
-                                           is_primary=bool(d.get("is_primary")))
-                                    for d in manifest.get("domains", [])])
+        domains_create(tenant=tenant, custom=custom)
     return tenant
 
 

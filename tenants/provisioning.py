@@ -62,31 +62,43 @@ def validate_request(ctx: ProvisionContext) -> None:
     """The ``validate`` step: raises InvalidInput / Conflict with field messages; writes
     nothing, so callers may run it up front to answer bad input at once."""
     req = ctx.request
-    errors: dict[str, list[str]] = {}
-    try:
-        validate_tenant_slug(req.slug)
-    except ValidationError as exc:
-        errors["slug"] = exc.messages
-    if not req.name or not req.name.strip():
-        errors["name"] = ["A name is required."]
-    elif len(req.name) > 200:
-        errors["name"] = ["At most 200 characters."]
+    errors = registration_errors(slug=req.slug, name=req.name, domains=req.domains)
     try:
         validate_email(req.owner_email)
     except ValidationError:
         errors["owner_email"] = ["Enter a valid email address."]
-    domain_errors = [msg for d in req.domains for msg in _domain_problems(d)]
-    if domain_errors:
-        errors["domains"] = domain_errors
     if errors:
         raise InvalidInput(fields=errors)
+    registration_check_free(slug=req.slug, domains=req.domains, resuming=ctx.tenant is not None)
 
-    existing = Tenant.objects.filter(slug=req.slug).first()
-    if existing is not None and ctx.tenant is None:
-        raise Conflict(f"A tenant with slug '{req.slug}' already exists ({existing.state}).",
+
+def registration_errors(*, slug: str, name: str, domains: list[str]) -> dict[str, list[str]]:
+    """What is wrong with a tenant's slug, name and custom domains, by field (empty: fine).
+    Shared by provisioning and by restoring an archive without a registry row."""
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_tenant_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    if not name or not name.strip():
+        errors["name"] = ["A name is required."]
+    elif len(name) > 200:
+        errors["name"] = ["At most 200 characters."]
+    domain_errors = [msg for d in domains for msg in _domain_problems(d)]
+    if domain_errors:
+        errors["domains"] = domain_errors
+    return errors
+
+
+def registration_check_free(*, slug: str, domains: list[str], resuming: bool = False) -> None:
+    """Conflict unless the slug (when not ``resuming`` its own run) and every address the
+    tenant would get are free."""
+    existing = Tenant.objects.filter(slug=slug).first()
+    if existing is not None and not resuming:
+        raise Conflict(f"A tenant with slug '{slug}' already exists ({existing.state}).",
                        code="tenant_exists", fields={"slug": ["This slug is taken."]})
-    wanted = [f"{req.slug}.{settings.BASE_DOMAIN}", *req.domains]
-    taken = list(Domain.objects.filter(domain__in=wanted).exclude(tenant__slug=req.slug)
+    wanted = [f"{slug}.{settings.BASE_DOMAIN}", *domains]
+    taken = list(Domain.objects.filter(domain__in=wanted).exclude(tenant__slug=slug)
                  .values_list("domain", flat=True))
     if taken:
         raise Conflict("Domain already in use: " + ", ".join(taken), code="domain_taken",
@@ -139,12 +151,15 @@ def _create_owner(ctx: ProvisionContext) -> None:
 
 
 def _create_domains(ctx: ProvisionContext) -> None:
-    req = ctx.request
-    primary = f"{req.slug}.{settings.BASE_DOMAIN}"
-    Domain.objects.get_or_create(domain=primary, defaults={"tenant": ctx.tenant,
-                                                           "is_primary": True})
-    for custom in req.domains:
-        Domain.objects.get_or_create(domain=custom, defaults={"tenant": ctx.tenant,
+    domains_create(tenant=ctx.tenant, custom=ctx.request.domains)
+
+
+def domains_create(*, tenant: Tenant, custom: list[str]) -> None:
+    """The primary domain ``<slug>.<BASE_DOMAIN>`` and the custom ones (idempotent)."""
+    primary = f"{tenant.slug}.{settings.BASE_DOMAIN}"
+    Domain.objects.get_or_create(domain=primary, defaults={"tenant": tenant, "is_primary": True})
+    for domain in custom:
+        Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant,
                                                               "is_primary": False})
 
 

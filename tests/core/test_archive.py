@@ -238,7 +238,7 @@ def test_a_deleted_tenants_archive_whose_domain_was_taken_since_is_refused_clean
     Domain.objects.create(domain="shop.retiring.example", tenant=Tenant.objects.get(slug="acme"),
                           is_primary=False)
 
-    with pytest.raises(Conflict, match=r"shop\.retiring\.example belong to another tenant"):
+    with pytest.raises(Conflict, match=r"Domain already in use: shop\.retiring\.example"):
         tenant_restore(archive=info.path)
     assert not Tenant.objects.filter(slug="retiring").exists()
     assert not schema_exists(filled.schema_name)
@@ -316,3 +316,45 @@ def test_a_tenant_without_its_schema_is_not_archived(filled, tmp_path):
     with pytest.raises(Conflict, match="nothing to archive"):
         tenant_archive(slug="retiring", directory=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tenant_moved_from_another_installation_gets_this_installations_address(
+        filled, tmp_path):
+    from tenants.services import tenant_delete
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_delete(slug="retiring")
+
+    def elsewhere(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        for domain in manifest["domains"]:
+            if domain["is_primary"]:
+                domain["domain"] = "retiring.old-platform.example"
+        return json.dumps(manifest).encode()
+
+    _rewrite(info.path, elsewhere)
+    restored = tenant_restore(archive=info.path)
+    assert sorted(restored.domains.values_list("domain", "is_primary")) == [
+        ("retiring.localhost", True), ("shop.retiring.example", False)]
+
+
+def test_an_archive_naming_a_reserved_slug_is_not_registered(db, filled, tmp_path):
+    from tenants.services import tenant_delete
+
+    info = tenant_archive(slug="retiring", directory=tmp_path)
+    tenant_delete(slug="retiring")
+
+    def reserved(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["tenant"].update(slug="www", schema_name="t_www")
+        return json.dumps(manifest).encode()
+
+    _rewrite(info.path, reserved)
+    with pytest.raises(InvalidInput) as excinfo:
+        tenant_restore(archive=info.path)
+    assert "slug" in excinfo.value.fields
+    assert not Tenant.objects.filter(slug="www").exists()
