@@ -28,6 +28,7 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -202,46 +203,47 @@ def _write_archive(path: Path, tenant: Tenant, tables: dict[str, list[str]]) -> 
         "migrations": _applied_migrations(tenant.schema_name),
         "tables": [],
     }
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar, \
-            tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:
+        # Tables first to scratch files: the manifest (with their checksums and row counts)
+        # must come first in the archive, so that a reader can stream it in one pass.
         for table, columns in sorted(tables.items()):
-            csv_path = Path(scratch) / f"{table}.csv"
             digest = hashlib.sha256()
-            with csv_path.open("wb") as out, connection.cursor() as cursor, cursor.copy(
-                    f"COPY {_qualified(tenant.schema_name, table, columns)} TO STDOUT "
-                    "WITH (FORMAT csv, HEADER true)") as copy:
+            with (Path(scratch) / f"{table}.csv").open("wb") as out, \
+                    connection.cursor() as cursor, cursor.copy(
+                        f"COPY {_qualified(tenant.schema_name, table, columns)} TO STDOUT "
+                        "WITH (FORMAT csv, HEADER true)") as copy:
                 for chunk in copy:
                     data = bytes(chunk)
                     digest.update(data)
                     out.write(data)
-            with connection.cursor() as cursor:
-                q = connection.ops.quote_name
-                cursor.execute(f"SELECT count(*) FROM {q(tenant.schema_name)}.{q(table)}")  # noqa: S608
-                rows = cursor.fetchone()[0]
-            tar.add(csv_path, arcname=f"tables/{table}.csv")
-            csv_path.unlink()
+                # Set by the end of the COPY (and reset when the cursor closes): no count(*)
+                # pass over the table.
+                rows = cursor.rowcount
             manifest["tables"].append({"name": table, "columns": columns, "rows": rows,
                                        "sha256": digest.hexdigest()})
-        data = json.dumps(manifest, indent=2).encode()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size, info.mtime = len(data), int(dt.datetime.now().timestamp())
-        tar.addfile(info, io.BytesIO(data))
-    with path.open("rb") as written:
-        os.fsync(written.fileno())
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                data = json.dumps(manifest, indent=2).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size, info.mtime = len(data), int(dt.datetime.now().timestamp())
+                tar.addfile(info, io.BytesIO(data))
+                for table in manifest["tables"]:
+                    tar.add(Path(scratch) / f"{table['name']}.csv",
+                            arcname=f"tables/{table['name']}.csv")
+            raw.flush()
+            os.fsync(raw.fileno())
     return manifest
 
 
 def _verify_archive(path: Path, *, expected: dict) -> str:
     """Read the file back as a restore would; returns the whole file's SHA-256."""
-    manifest, members = read_manifest(path)
-    if manifest != json.loads(json.dumps(expected)):
-        raise RuntimeError(f"{path}: the manifest read back differs from the one written")
-    with tarfile.open(path, "r:gz") as tar:
-        for table in manifest["tables"]:
-            with _member(tar, members, table) as stream:
-                for _chunk in stream:
-                    pass
+    with _open_archive(path) as (tar, manifest):
+        if manifest != json.loads(json.dumps(expected)):
+            raise RuntimeError(f"{path}: the manifest read back differs from the one written")
+        for _table, chunks in _table_streams(path, tar, manifest):
+            for _chunk in chunks:
+                pass
     digest = hashlib.sha256()
     with path.open("rb") as file:
         for chunk in iter(lambda: file.read(_CHUNK), b""):
@@ -250,58 +252,79 @@ def _verify_archive(path: Path, *, expected: dict) -> str:
 
 
 # -- reading an archive -----------------------------------------------------------------------
+# An archive is read as a stream, in one pass: the manifest first, then the tables in the
+# manifest's order.
 def _bad(path: Path, message: str) -> InvalidInput:
     return InvalidInput(f"{path.name}: {message}", code="invalid_archive",
                         fields={"archive": [message]})
 
 
-def read_manifest(path: Path | str) -> tuple[dict, dict[str, tarfile.TarInfo]]:
-    """The archive's manifest and its members by name; InvalidInput for anything that is not
-    an archive of this format."""
-    path = Path(path)
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            members = {m.name: m for m in tar.getmembers() if m.isfile()}
-            if MANIFEST not in members:
-                raise _bad(path, "no manifest.json: not a tenant archive.")
-            manifest = json.load(tar.extractfile(members[MANIFEST]))
-    except (OSError, tarfile.TarError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"unreadable ({exc}).") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
-        raise _bad(path, f"not a tenant archive of format {ARCHIVE_FORMAT}.")
-    try:
-        for table in manifest["tables"]:
-            if f"tables/{table['name']}.csv" not in members:
-                raise _bad(path, f"table {table['name']} is listed but missing.")
-        if not isinstance(manifest["tenant"]["slug"], str) or not isinstance(
-                manifest["migrations"], list):
-            raise TypeError("tenant.slug or migrations")
-    except (KeyError, TypeError) as exc:
-        raise _bad(path, f"malformed manifest ({exc}).") from exc
-    return manifest, members
+_UNREADABLE = (OSError, tarfile.TarError, EOFError, zlib.error)
 
 
 @contextmanager
-def _member(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo],
-            table: dict) -> Iterator[Iterator[bytes]]:
-    """A table's CSV in chunks; raises when its checksum differs from the manifest's (after
-    the last chunk, so a loader must be inside a transaction it can roll back)."""
-    file = tar.extractfile(members[f"tables/{table['name']}.csv"])
-
-    def chunks() -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: file.read(_CHUNK), b""):
-            digest.update(chunk)
-            yield chunk
-        if digest.hexdigest() != table["sha256"]:
-            raise InvalidInput(f"Table {table['name']} is damaged (checksum mismatch).",
-                               code="invalid_archive",
-                               fields={"archive": [f"{table['name']}: checksum mismatch."]})
-
+def _open_archive(path: Path) -> Iterator[tuple[tarfile.TarFile, dict]]:
+    """The open archive and its manifest; InvalidInput for anything that is not an archive of
+    this format."""
     try:
-        yield chunks()
-    finally:
-        file.close()
+        tar = tarfile.open(path, "r|gz")  # noqa: SIM115 (closed by the `with tar` below)
+    except _UNREADABLE as exc:
+        raise _bad(path, f"unreadable ({exc}).") from exc
+    with tar:
+        try:
+            first = tar.next()
+            if first is None or first.name != MANIFEST or not first.isfile():
+                raise _bad(path, "no manifest.json first: not a tenant archive.")
+            manifest = json.load(tar.extractfile(first))
+        except (*_UNREADABLE, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _bad(path, f"unreadable ({exc}).") from exc
+        if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
+            raise _bad(path, f"not a tenant archive of format {ARCHIVE_FORMAT}.")
+        try:
+            names = [table["name"] for table in manifest["tables"]]
+            if not all(isinstance(n, str) for n in names) or not isinstance(
+                    manifest["tenant"]["slug"], str) or not isinstance(
+                    manifest["migrations"], list):
+                raise TypeError("tables, tenant.slug or migrations")
+        except (KeyError, TypeError) as exc:
+            raise _bad(path, f"malformed manifest ({exc}).") from exc
+        yield tar, manifest
+
+
+def read_manifest(path: Path | str) -> dict:
+    """The archive's manifest, read without decompressing the tables."""
+    with _open_archive(Path(path)) as (_tar, manifest):
+        return manifest
+
+
+def _table_streams(path: Path, tar: tarfile.TarFile,
+                   manifest: dict) -> Iterator[tuple[dict, Iterator[bytes]]]:
+    """Each table of the manifest with its CSV in chunks, in order. A chunk iterator must be
+    used up before the next table: after its last chunk it raises when the checksum differs
+    from the manifest's (so a loader must be inside a transaction it can roll back)."""
+    for table in manifest["tables"]:
+        try:
+            member = tar.next()
+        except _UNREADABLE as exc:
+            raise _bad(path, f"unreadable ({exc}).") from exc
+        if member is None or member.name != f"tables/{table['name']}.csv":
+            raise _bad(path, f"table {table['name']} is listed but missing.")
+        file = tar.extractfile(member)
+
+        def chunks(file=file, table=table) -> Iterator[bytes]:
+            digest = hashlib.sha256()
+            try:
+                for chunk in iter(lambda: file.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    yield chunk
+            except _UNREADABLE as exc:
+                raise _bad(path, f"unreadable ({exc}).") from exc
+            if digest.hexdigest() != table["sha256"]:
+                raise InvalidInput(f"Table {table['name']} is damaged (checksum mismatch).",
+                                   code="invalid_archive",
+                                   fields={"archive": [f"{table['name']}: checksum mismatch."]})
+
+        yield table, chunks()
 
 
 # -- restoring --------------------------------------------------------------------------------
@@ -311,7 +334,7 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
     recreated from the archive."""
     say = progress or (lambda _message: None)
     path = Path(archive)
-    manifest, members = read_manifest(path)
+    manifest = read_manifest(path)
     slug = manifest["tenant"]["slug"]
     tenant = Tenant.objects.filter(slug=slug).first()
     # No registry row: a tenant deleted after it was archived, or one moved from another
@@ -341,7 +364,7 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
         with transaction.atomic():
             forward = _create_schema_at(tenant.schema_name, migrations)
             say("schema created at the archive's migration state")
-            rows = _load(path, members, manifest, tenant.schema_name)
+            rows = _load(path, tenant.schema_name)
             say(f"{rows} rows loaded")
         if forward:
             schemas.schema_migrate(tenant.schema_name)
@@ -417,24 +440,22 @@ def _create_schema_at(schema: str, migrations: set[tuple[str, str]]) -> bool:
     return forward
 
 
-def _load(path: Path, members: dict[str, tarfile.TarInfo], manifest: dict, schema: str) -> int:
-    """Every table's rows, in one transaction: Django's foreign keys are deferred to the
-    commit, so the order of tables does not matter."""
+def _load(path: Path, schema: str) -> int:
+    """Every table's rows, in one transaction and one pass over the file: Django's foreign
+    keys are deferred to the end, so the order of tables does not matter."""
     present = _tables(schema)
-    for table in manifest["tables"]:
-        missing = set(table["columns"]) - set(present.get(table["name"], []))
-        if missing:
-            raise _bad(path, f"table {table['name']}: no column(s) {sorted(missing)} at the "
-                             "archive's migration state.")
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # whatever this transaction set before
-    with tarfile.open(path, "r:gz") as tar:
-        for table in manifest["tables"]:
+    with _open_archive(path) as (tar, manifest):
+        for table, chunks in _table_streams(path, tar, manifest):
+            missing = set(table["columns"]) - set(present.get(table["name"], []))
+            if missing:
+                raise _bad(path, f"table {table['name']}: no column(s) {sorted(missing)} at "
+                                 "the archive's migration state.")
             target = _qualified(schema, table["name"], table["columns"])
             try:
-                with _member(tar, members, table) as chunks, connection.cursor() as cursor, \
-                        cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv, HEADER true)") \
-                        as copy:
+                with connection.cursor() as cursor, cursor.copy(
+                        f"COPY {target} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                     for chunk in chunks:
                         copy.write(chunk)
             except DatabaseError as exc:  # rows PostgreSQL refuses: the caller rolls back

@@ -70,7 +70,7 @@ def test_archive_exports_everything_drops_the_schema_and_restore_brings_it_back(
     assert list(tmp_path.iterdir()) == [info.path]  # no partial file left
     assert info.path.stat().st_mode & 0o777 == 0o600  # a customer's data: the owner's only
     assert client.get("/", HTTP_HOST="retiring.localhost").status_code == 404
-    manifest, _ = read_manifest(info.path)
+    manifest = read_manifest(info.path)
     assert {t["name"]: t["rows"] for t in manifest["tables"]} == before
     assert {d["domain"] for d in manifest["domains"]} == {"retiring.localhost",
                                                           "shop.retiring.example"}
@@ -163,7 +163,7 @@ def test_an_archive_from_an_older_release_is_migrated_forward_on_restore(filled,
                  interactive=False, verbosity=0, stdout=io.StringIO())
     connection.set_schema_to_public()
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    manifest, _ = read_manifest(info.path)
+    manifest = read_manifest(info.path)
     assert not any(app == "jobs" for app, _name in manifest["migrations"])
     assert "jobs_job" not in {t["name"] for t in manifest["tables"]}
 
