@@ -1,7 +1,7 @@
 """Retiring a tenant: its data exported to one archive file, then its schema dropped (state
 ``archived``); and bringing an archive back.
 
-The archive is a gzipped tar holding ``manifest.json`` (format, tenant, domains, the schema's
+The archive is a gzipped tar holding first ``manifest.json`` (format, tenant, domains, the schema's
 applied migrations, and per table its columns, row count and SHA-256) and one CSV file per table
 (``tables/<table>.csv``, PostgreSQL's CSV, header first, so NULL and the empty string stay
 distinct). It is plain enough for a customer asking for their data, and complete enough to
