@@ -6,10 +6,11 @@ GUNICORN_THREADS to try another shape), the production settings and persistent d
 connections, driven over loopback by a Python load generator holding 16 connections,
 authenticated with an API key as an integrator would be. Three scenarios, one after the other:
 
-* ``list``      GET /api/v1/products?search=<word>&page_size=50 (a full page of 50, with its
-                count), rotating over search words;
-* ``movement``  POST /api/v1/movements, one receipt each, on random products and warehouses;
-* ``bulk``      POST /api/v1/movements/bulk with 500 receipts each; reported as rows/s;
+* ``list``      GET /api/v1/inventory/products?search=<word>&page_size=50 (a full page of 50,
+                with its count), rotating over search words;
+* ``movement``  POST /api/v1/inventory/movements, one receipt each, on random products and
+                warehouses;
+* ``bulk``      POST /api/v1/inventory/movements/bulk with 500 receipts each; reported as rows/s;
 * ``baseline``  GET /api/v1/me, the platform's cost of any authenticated API request (routing,
                 API key, throttles, rendering), measured first, for comparison.
 
@@ -197,7 +198,7 @@ def setup_tenant() -> tuple[dict[str, str], dict]:
     from django_tenants.utils import schema_context
 
     from shared_apps.accounts.models import User
-    from tenant_apps.api_keys.services import api_key_create
+    from tenant_apps.core.services.api_keys import api_key_create
     from tenant_apps.inventory.models import Category, Product, Warehouse
     from tenant_apps.inventory.services import MovementInput, stock_movements_record
     from tenants.provisioning import tenant_provision
@@ -262,16 +263,17 @@ def scenarios(ids: dict) -> dict[str, Callable[[int], Request]]:
 
     def product_list(n: int) -> Request:
         word = SEARCH_WORDS[n % len(SEARCH_WORDS)]
-        return Request("GET", f"/api/v1/products?search={word}&page_size={PAGE_SIZE}")
+        return Request("GET", f"/api/v1/inventory/products?search={word}&page_size={PAGE_SIZE}")
 
     def movement(n: int) -> Request:
         body = json.dumps(receipt(random.Random(n))).encode()
-        return Request("POST", "/api/v1/movements", body, expect=201)
+        return Request("POST", "/api/v1/inventory/movements", body, expect=201)
 
     def bulk(n: int) -> Request:
         rng = random.Random(n)
         body = json.dumps({"items": [receipt(rng) for _ in range(BULK_ITEMS)]}).encode()
-        return Request("POST", "/api/v1/movements/bulk", body, rows=BULK_ITEMS, expect=201)
+        return Request("POST", "/api/v1/inventory/movements/bulk", body, rows=BULK_ITEMS,
+                       expect=201)
 
     def baseline(n: int) -> Request:
         return Request("GET", "/api/v1/me")
@@ -284,7 +286,7 @@ def check_list_page(port: int, headers: dict[str, str]) -> int:
     smallest = PRODUCTS
     for word in SEARCH_WORDS:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", f"/api/v1/products?search={word}&page_size={PAGE_SIZE}",
+        conn.request("GET", f"/api/v1/inventory/products?search={word}&page_size={PAGE_SIZE}",
                      headers=headers)
         response = conn.getresponse()
         body = json.loads(response.read())
@@ -317,7 +319,7 @@ def main() -> None:
         server = common.Gunicorn("api", urls[DATABASE], env=SERVER_ENV)
         results: dict[str, LoadResult] = {}
         try:
-            server.wait_ready("/api/v1/warehouses", headers)
+            server.wait_ready("/api/v1/inventory/warehouses", headers)
             matches = check_list_page(server.port, headers)
             for name, make in scenarios(ids).items():
                 run_load(server.port, headers, make, seconds=2.0)  # warm-up, not recorded
@@ -404,7 +406,7 @@ def report(results: dict[str, LoadResult], *, args, command: str, started, load_
             f"(kept alive where the server allows) over loopback, authenticated with a "
             f"`read_write` API key (throttles raised out of the way). One tenant, "
             f"{PRODUCTS:,} products in {WAREHOUSES} warehouses, each with stock. `list`: "
-            f"`GET /api/v1/products?search=<word>&page_size={PAGE_SIZE}` rotating over "
+            f"`GET /api/v1/inventory/products?search=<word>&page_size={PAGE_SIZE}` rotating over "
             f"{len(SEARCH_WORDS)} words, each matching at least {matches:,} products (so every "
             f"page is full and its count is real work); `movement`: one receipt per POST; "
             f"`bulk`: {BULK_ITEMS} receipts per POST, random products. Each scenario "

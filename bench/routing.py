@@ -300,7 +300,8 @@ def plain_helper(users: int) -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
-    from shared_apps.accounts.models import Role, User
+    from shared_apps.accounts.models import User
+    from tenant_apps.core.roles import Role
 
     call_command("migrate", verbosity=0, interactive=False)
     cookies = []

@@ -8,7 +8,7 @@ from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.dev")
 
-app = CeleryApp("saas_platform", task_cls="saas_platform.tasks_base:PlatformTask")
+app = CeleryApp("saas_platform", task_cls="tenants.tasks_base:PlatformTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_serializer="json",
@@ -27,15 +27,26 @@ app.conf.update(
     # Look the tenant up for every task (one indexed query): a cached tenant could let a task run
     # against a schema that was dropped seconds ago.
     task_tenant_cache_seconds=0,
-    beat_schedule={
-        "clear-expired-sessions": {
-            "task": "accounts.fan_out_clear_expired_sessions",
-            "schedule": crontab(minute=17, hour=3),
-        },
-        "inventory-low-stock-check": {
-            "task": "inventory.fan_out_check_low_stock",
-            "schedule": crontab(minute=30, hour=5),
-        },
-    },
 )
 app.autodiscover_tasks()
+
+
+def beat_schedule() -> dict:
+    """The beat table: every periodic job of the tenant apps' contracts, fanned out to each active
+    tenant, plus public's own session clean-up (operators' sessions live there)."""
+    from tenant_apps.core.contract import periodic_jobs
+
+    schedule = {
+        job.name: {"task": "tenants.fan_out", "args": (job.task,),
+                   "schedule": crontab(**job.schedule)}
+        for job in periodic_jobs()
+    }
+    schedule["clear-expired-sessions-public"] = {
+        "task": "core.clear_expired_sessions", "schedule": crontab(minute=47, hour=3)}
+    return schedule
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender, **_kwargs) -> None:
+    # After finalize, Django's apps are loaded (Celery's Django fix-up sets them up first).
+    sender.conf.beat_schedule = beat_schedule()

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from saas_platform.health import healthz
-from shared_apps.accounts.api import MeView
+from tenant_apps.core.api.me import MeView
+from tenants.health import healthz
 
 # What the routing middleware would have found; a plain single-schema app has one "tenant".
 PLAIN_TENANT = SimpleNamespace(

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from saas_platform.health import healthz, readyz
+from tenants.health import healthz, readyz
 
 admin.site.site_header = "Platform console"
 admin.site.site_title = "Platform console"
@@ -18,5 +18,5 @@ urlpatterns = [
     path("api/operator/v1/", include("tenants.api_urls")),
 ]
 
-handler404 = "saas_platform.views.not_found"
-handler500 = "saas_platform.views.server_error"
+handler404 = "tenants.errors.not_found"
+handler500 = "tenants.errors.server_error"

@@ -1,20 +1,37 @@
-"""URLs of a tenant host (<slug>.BASE_DOMAIN or a custom domain)."""
+"""URLs of a tenant host (<slug>.BASE_DOMAIN or a custom domain). Every tenant app's API and pages
+come from its contract (tenant_apps/core/contract.py): none is listed here by hand. URL names are
+namespaced by app: ``inventory:home`` (a page), ``inventory-api:inventory-product-list``."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from saas_platform.health import healthz
-from shared_apps.accounts.views import attendance_page, home, inventory_page
+from tenant_apps.core.contract import tenant_app_contracts
+from tenant_apps.core.web import home
+from tenants.health import healthz
+
+
+def _mounted(prefix: str, module: str, namespace: str):
+    return path(f"{prefix}/" if prefix else "", include((module, namespace)))
+
+
+_contracts = tenant_app_contracts()
+
+api_urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]),
+         name="api-docs"),
+    *(_mounted(c.prefix, c.api_urls, f"{c.label}-api") for c in _contracts if c.api_urls),
+]
 
 urlpatterns = [
     path("", home, name="home"),
-    path("inventory/", inventory_page, name="inventory"),
-    path("attendance/", attendance_page, name="attendance"),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/", include("saas_platform.api.urls")),
+    path("api/v1/", include(api_urlpatterns)),
+    *(_mounted(c.prefix, c.web_urls, c.label) for c in _contracts if c.web_urls),
 ]
 
-handler404 = "saas_platform.views.not_found"
-handler500 = "saas_platform.views.server_error"
+handler404 = "tenants.errors.not_found"
+handler500 = "tenants.errors.server_error"

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.serializers import StrictFieldsMixin
-from saas_platform.errors import NotFound
+from tenant_apps.core.api.serializers import StrictFieldsMixin
+from tenant_apps.core.errors import NotFound
 from tenants.archive import archive_check, recorded_archive
 from tenants.models import Tenant
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request

@@ -41,7 +41,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import Conflict, InvalidInput, NotFound
+from tenant_apps.core.errors import Conflict, InvalidInput, NotFound
 from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
 from tenants.selectors import tenant_get

@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import Conflict, InvalidInput
+from tenant_apps.core.errors import Conflict, InvalidInput
 from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
 from tenants.slugs import schema_name_for_slug, validate_tenant_slug
@@ -137,7 +137,8 @@ def _create_schema(ctx: ProvisionContext) -> None:
 
 
 def _create_owner(ctx: ProvisionContext) -> None:
-    from shared_apps.accounts.models import Role, User
+    from shared_apps.accounts.models import User
+    from tenant_apps.core.roles import Role
 
     req = ctx.request
     password = req.owner_password

@@ -1,6 +1,6 @@
 from django.db.models import Count, QuerySet
 
-from saas_platform.errors import NotFound
+from tenant_apps.core.errors import NotFound
 from tenants.models import Tenant, TenantState
 
 

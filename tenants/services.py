@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from saas_platform.errors import Conflict
+from tenant_apps.core.errors import Conflict
 from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
 from tenants.selectors import tenant_get

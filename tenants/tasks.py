@@ -2,11 +2,12 @@
 step as task progress (state PROGRESS with ``{"step", "index", "total"}`` in its meta, readable
 through AsyncResult and the operator API's /jobs/{id})."""
 
-from celery import shared_task
+from celery import current_app, shared_task
 
 from tenants.archive import recorded_archive, tenant_archive, tenant_restore
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import tenant_provision
+from tenants.selectors import tenants_active
 
 
 @shared_task(bind=True, name="tenants.provision", acks_late=True, max_retries=0)
@@ -50,3 +51,14 @@ def archive_tenant(self, *, slug: str) -> dict:
 def restore_tenant(self, *, slug: str) -> dict:
     tenant = tenant_restore(archive=recorded_archive(slug=slug), progress=_reporter(self))
     return {"slug": tenant.slug, "state": tenant.state}
+
+
+@shared_task(name="tenants.fan_out", acks_late=True)
+def fan_out(task_name: str) -> int:
+    """Send ``task_name`` once to every active tenant, to run in that tenant's schema. The beat
+    schedules this for each periodic job a tenant app declares in its contract."""
+    count = 0
+    for schema_name in tenants_active().values_list("schema_name", flat=True):
+        current_app.send_task(task_name, headers={"_schema_name": schema_name})
+        count += 1
+    return count

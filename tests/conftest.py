@@ -132,7 +132,7 @@ def client_for(db, make_user) -> Callable:
 @pytest.fixture
 def api_key_for(db, make_user) -> Callable:
     """``api_key_for("acme", scope="read_write")``: (client sending the key, raw key)."""
-    from tenant_apps.api_keys.services import api_key_create
+    from tenant_apps.core.services.api_keys import api_key_create
 
     def make(slug: str, scope: str = "read_write", role: str = "admin"):
         user = make_user(slug, role=role)

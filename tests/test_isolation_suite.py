@@ -41,7 +41,7 @@ def world(django_db_setup, django_db_blocker):
     import importlib
 
     from shared_apps.accounts.models import User
-    from tenant_apps.api_keys.services import api_key_create
+    from tenant_apps.core.services.api_keys import api_key_create
     from tenants.models import Tenant
     from tenants.provisioning import tenant_provision
     from tenants.services import tenant_delete
@@ -62,7 +62,7 @@ def world(django_db_setup, django_db_blocker):
                         importlib.import_module(module).seed()
                     # A finished export with a file, so the jobs endpoints (detail, download)
                     # have a row of A's to refuse to B.
-                    from tenant_apps.jobs.models import Job, JobStatus
+                    from tenant_apps.core.models import Job, JobStatus
 
                     Job.objects.create(kind="export", status=JobStatus.SUCCEEDED,
                                        created_by=owner, output_name="products.csv",

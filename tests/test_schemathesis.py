@@ -45,7 +45,7 @@ CASES_RUN = {"count": 0}
 
 @pytest.fixture
 def owner_key(db, make_user):
-    from tenant_apps.api_keys.services import api_key_create
+    from tenant_apps.core.services.api_keys import api_key_create
 
     # Django closes "old" connections around each request, which inside a test transaction
     # would close the transaction itself; its own test client switches this off the same way.

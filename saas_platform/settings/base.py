@@ -43,8 +43,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "shared_apps.accounts",
-    "tenant_apps.api_keys",
-    "tenant_apps.jobs",
+    "tenant_apps.core",
     "tenant_apps.inventory",
     "tenant_apps.attendance",
 ]
@@ -92,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tenant_apps.core.context_processors.navigation",
             ],
         },
     },
@@ -151,28 +151,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tenant_apps.api_keys.authentication.ApiKeyAuthentication",
-        "saas_platform.api.authentication.SessionAuthentication",
+        "tenant_apps.core.api.key_authentication.ApiKeyAuthentication",
+        "tenant_apps.core.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only; an upload endpoint declares its own parsers.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "saas_platform.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "tenant_apps.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "saas_platform.api.throttling.TenantRateThrottle",
-        "saas_platform.api.throttling.ApiKeyRateThrottle",
+        "tenant_apps.core.api.throttling.TenantRateThrottle",
+        "tenant_apps.core.api.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "tenant": env.str("RATE_LIMIT_TENANT", default="6000/min"),
         "api_key": env.str("RATE_LIMIT_API_KEY", default="1200/min"),
     },
-    "EXCEPTION_HANDLER": "saas_platform.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "tenant_apps.core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -191,7 +191,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "saas_platform.api.schema.add_error_responses",
+        "tenant_apps.core.api.schema.add_error_responses",
     ],
     # One name for a choice set used by several fields (check-in and check-out source).
     "ENUM_NAME_OVERRIDES": {

@@ -21,7 +21,7 @@ INSTALLED_APPS = [
     "django_filters",
     "shared_apps.accounts",
     # DEFAULT_AUTHENTICATION_CLASSES tries API keys first, so their model must exist here too.
-    "tenant_apps.api_keys",
+    "tenant_apps.core",
 ]
 # The routing middleware's place is taken by one that only sets request.tenant, which the view
 # reads; a single-schema product would have that object as a constant.

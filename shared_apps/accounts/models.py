@@ -6,16 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
-
-
-# Higher rank includes everything a lower one may do.
-ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+from tenant_apps.core.roles import Role, role_at_least
 
 
 class UserManager(BaseUserManager):
@@ -61,4 +52,4 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     def has_role(self, minimum: str) -> bool:
-        return self.is_active and ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+        return self.is_active and role_at_least(self.role, minimum)

@@ -13,11 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.idempotency import idempotent
-from saas_platform.api.permissions import has_role, role_required
-from saas_platform.errors import Forbidden, InvalidInput
-from shared_apps.accounts.models import Role
-from tenant_apps.api_keys.models import ApiKey
 from tenant_apps.attendance import selectors, services
 from tenant_apps.attendance.exports import EXPORT_KIND
 from tenant_apps.attendance.filters import (
@@ -43,8 +38,13 @@ from tenant_apps.attendance.serializers import (
     TimesheetSerializer,
 )
 from tenant_apps.attendance.tasks import export_timesheets
-from tenant_apps.jobs.api import JobSerializer
-from tenant_apps.jobs.services import job_start
+from tenant_apps.core.api.idempotency import idempotent
+from tenant_apps.core.api.jobs import JobSerializer
+from tenant_apps.core.api.permissions import has_role, role_required
+from tenant_apps.core.errors import Forbidden, InvalidInput
+from tenant_apps.core.models import ApiKey
+from tenant_apps.core.roles import Role
+from tenant_apps.core.services.jobs import job_start
 
 ViewerReadsAdminWrites = role_required(read=Role.VIEWER, write=Role.ADMIN)
 

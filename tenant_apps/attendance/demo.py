@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from shared_apps.accounts.models import Role, User
+from shared_apps.accounts.models import User
 from tenant_apps.attendance.models import (
     AttendanceRecord,
     Employee,
@@ -26,6 +26,7 @@ from tenant_apps.attendance.models import (
     Source,
 )
 from tenant_apps.attendance.services import attendance_record_correct
+from tenant_apps.core.roles import Role
 
 DAYS = 30
 WEEKDAYS = [1, 2, 3, 4, 5]

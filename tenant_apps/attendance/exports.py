@@ -12,8 +12,8 @@ from django.db.models import Q
 
 from tenant_apps.attendance.models import Employee
 from tenant_apps.attendance.selectors import TimesheetDay, month_bounds, timesheets_for_period
-from tenant_apps.jobs.models import Job
-from tenant_apps.jobs.services import JobFailed, Progress
+from tenant_apps.core.models import Job
+from tenant_apps.core.services.jobs import JobFailed, Progress
 
 EXPORT_KIND = "attendance.timesheet_export"
 # Timesheets are computed this many employees at a time: three queries per batch, bounded
@@ -51,7 +51,7 @@ def _row(employee: Employee, day: TimesheetDay) -> list:
 
 
 def timesheet_export_run(job: Job, progress: Progress) -> dict:
-    """The job handler (see tenant_apps.jobs.services.job_run)."""
+    """The job handler (see tenant_apps.core.services.jobs.job_run)."""
     month = str(job.params.get("month", ""))
     try:
         date_from, date_to = month_bounds(month)

@@ -10,7 +10,6 @@ from django.db.models.functions import Cast
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from saas_platform.api.filters import IdFilter, StrictFilterSet
 from tenant_apps.attendance.models import (
     AttendanceCorrection,
     AttendanceRecord,
@@ -19,6 +18,7 @@ from tenant_apps.attendance.models import (
     Site,
     Source,
 )
+from tenant_apps.core.api.filters import IdFilter, StrictFilterSet
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

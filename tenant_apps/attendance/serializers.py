@@ -12,7 +12,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from saas_platform.api.serializers import StrictFieldsMixin
 from shared_apps.accounts.models import User
 from tenant_apps.attendance.models import (
     MAX_GRACE_MINUTES,
@@ -30,6 +29,7 @@ from tenant_apps.attendance.selectors import (
     TimesheetDay,
 )
 from tenant_apps.attendance.services import MAX_ACCURACY_M, Position
+from tenant_apps.core.api.serializers import StrictFieldsMixin
 
 # --- building blocks ---------------------------------------------------------------------------
 

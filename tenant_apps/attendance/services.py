@@ -18,7 +18,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
-from saas_platform.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from tenant_apps.attendance.geo import haversine_m, within_geofence
 from tenant_apps.attendance.models import (
     AttendanceCorrection,
@@ -29,6 +28,7 @@ from tenant_apps.attendance.models import (
     Site,
     Source,
 )
+from tenant_apps.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 # Beyond this, a reading says nothing about where the phone is (cell-tower fixes are ~1-3 km).
 MAX_ACCURACY_M = Decimal(1000)

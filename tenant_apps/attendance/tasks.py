@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from tenant_apps.attendance.exports import timesheet_export_run
-from tenant_apps.jobs.services import job_run
+from tenant_apps.core.services.jobs import job_run
 
 
 @shared_task(name="attendance.export_timesheets", acks_late=True,

@@ -13,11 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.idempotency import idempotent
-from saas_platform.api.permissions import role_required
-from saas_platform.errors import InvalidInput
-from shared_apps.accounts.models import Role
-from tenant_apps.api_keys.models import ApiKey
+from tenant_apps.core.api.idempotency import idempotent
+from tenant_apps.core.api.jobs import JobSerializer
+from tenant_apps.core.api.permissions import role_required
+from tenant_apps.core.errors import InvalidInput
+from tenant_apps.core.models import ApiKey
+from tenant_apps.core.roles import Role
+from tenant_apps.core.services.jobs import job_start
 from tenant_apps.inventory import selectors, services
 from tenant_apps.inventory.csv_import import PayloadTooLarge, csv_check_header, csv_decode
 from tenant_apps.inventory.filters import (
@@ -44,8 +46,6 @@ from tenant_apps.inventory.serializers import (
     product_row,
 )
 from tenant_apps.inventory.tasks import run_export, run_import
-from tenant_apps.jobs.api import JobSerializer
-from tenant_apps.jobs.services import job_start
 
 CatalogPermission = role_required(read=Role.VIEWER, write=Role.ADMIN)
 StockPermission = role_required(read=Role.VIEWER, write=Role.MEMBER)

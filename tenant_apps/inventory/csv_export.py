@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from django.db.models import F
 from django.utils import timezone
 
+from tenant_apps.core.models import Job
+from tenant_apps.core.services.jobs import Progress
 from tenant_apps.inventory.models import Product, StockLevel
-from tenant_apps.jobs.models import Job
-from tenant_apps.jobs.services import Progress
 
 PRODUCTS = "products"
 STOCK = "stock"
@@ -57,7 +57,7 @@ SOURCES: dict[str, tuple[list[str], Callable[[], Iterable[list]], Callable[[], i
 
 
 def csv_export_run(job: Job, progress: Progress) -> dict:
-    """The job handler (see tenant_apps.jobs.services.job_run)."""
+    """The job handler (see tenant_apps.core.services.jobs.job_run)."""
     kind = job.params["kind"]
     columns, rows, count = SOURCES[kind]
     total = count()

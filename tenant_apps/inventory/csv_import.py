@@ -20,7 +20,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from saas_platform.errors import Conflict, InvalidInput, PlatformError
+from tenant_apps.core.errors import Conflict, InvalidInput, PlatformError
+from tenant_apps.core.models import Job
+from tenant_apps.core.services.jobs import JobFailed, Progress
 from tenant_apps.inventory.models import (
     COUNTABLE_UNITS,
     MAX_MONEY,
@@ -33,8 +35,6 @@ from tenant_apps.inventory.models import (
     Warehouse,
 )
 from tenant_apps.inventory.services import StockCount, stock_counts_record
-from tenant_apps.jobs.models import Job
-from tenant_apps.jobs.services import JobFailed, Progress
 
 PRODUCTS = "products"
 STOCK = "stock"
@@ -340,7 +340,7 @@ HANDLERS: dict[str, Callable[[Job, Progress, Report], dict]] = {
 
 
 def csv_import_run(job: Job, progress: Progress) -> dict:
-    """The job handler (see tenant_apps.jobs.services.job_run)."""
+    """The job handler (see tenant_apps.core.services.jobs.job_run)."""
     report = Report()
     kind = job.params.get("kind")
     try:

@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
-from saas_platform.api.filters import StrictIdField
+from tenant_apps.core.api.filters import StrictIdField
 from tenant_apps.inventory import selectors
 from tenant_apps.inventory.models import MovementKind
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from saas_platform.api.serializers import StrictFieldsMixin
+from tenant_apps.core.api.serializers import StrictFieldsMixin
 from tenant_apps.inventory.models import (
     LEVEL_DIGITS,
     MAX_QUANTITY,

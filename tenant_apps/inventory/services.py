@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from saas_platform.errors import Conflict, InvalidInput
+from tenant_apps.core.errors import Conflict, InvalidInput
 from tenant_apps.inventory.models import (
     MAX_LEVEL,
     MAX_QUANTITY,

@@ -4,11 +4,10 @@ with the ``_schema_name`` header), they run in that tenant's schema (tenant-sche
 from celery import shared_task
 from django.db import OperationalError, connection
 
+from tenant_apps.core.services.jobs import job_run
 from tenant_apps.inventory.csv_export import csv_export_run
 from tenant_apps.inventory.csv_import import csv_import_run
 from tenant_apps.inventory.services import low_stock_check
-from tenant_apps.jobs.services import job_run
-from tenants.selectors import tenants_active
 
 
 # job_run records any failure on the job itself, and does not run a finished job twice: a
@@ -27,13 +26,3 @@ def run_export(*, job_id: int) -> str:
              autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
 def check_low_stock() -> dict:
     return {"schema": connection.schema_name, **low_stock_check()}
-
-
-@shared_task(name="inventory.fan_out_check_low_stock", acks_late=True)
-def fan_out_check_low_stock() -> int:
-    """The daily beat job: one low-stock check per active tenant, each in its own schema."""
-    count = 0
-    for tenant in tenants_active().only("schema_name"):
-        check_low_stock.apply_async(headers={"_schema_name": tenant.schema_name})
-        count += 1
-    return count

@@ -1,4 +1,4 @@
-"""Inventory routes, included at /api/v1/ by saas_platform/api/urls.py."""
+"""Inventory routes, mounted at /api/v1/inventory/ by the app's contract."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter

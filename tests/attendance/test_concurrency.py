@@ -11,9 +11,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import PlatformError
 from tenant_apps.attendance import services
 from tenant_apps.attendance.models import AttendanceRecord, ShiftAssignment, Source
+from tenant_apps.core.errors import PlatformError
 from tests.attendance.factories import AttendanceRecordFactory, EmployeeFactory, ShiftFactory
 
 RACERS = 6

@@ -19,15 +19,15 @@ from tests.attendance.factories import AttendanceRecordFactory, ShiftAssignmentF
 MODELS = (Site, Employee, Shift, ShiftAssignment, AttendanceRecord, AttendanceCorrection)
 
 WRITES = [
-    ("post", "/api/v1/sites"),
-    ("patch", "/api/v1/sites/{site}"),
-    ("post", "/api/v1/employees"),
-    ("patch", "/api/v1/employees/{employee}"),
-    ("post", "/api/v1/shifts"),
-    ("patch", "/api/v1/shifts/{shift}"),
-    ("post", "/api/v1/shift-assignments"),
-    ("patch", "/api/v1/shift-assignments/{assignment}"),
-    ("patch", "/api/v1/attendance-records/{record}"),
+    ("post", "/api/v1/attendance/sites"),
+    ("patch", "/api/v1/attendance/sites/{site}"),
+    ("post", "/api/v1/attendance/employees"),
+    ("patch", "/api/v1/attendance/employees/{employee}"),
+    ("post", "/api/v1/attendance/shifts"),
+    ("patch", "/api/v1/attendance/shifts/{shift}"),
+    ("post", "/api/v1/attendance/shift-assignments"),
+    ("patch", "/api/v1/attendance/shift-assignments/{assignment}"),
+    ("patch", "/api/v1/attendance/records/{record}"),
     ("post", "/api/v1/attendance/check-in"),
     ("post", "/api/v1/attendance/check-out"),
     ("post", "/api/v1/attendance/exports"),
@@ -101,7 +101,8 @@ def test_malformed_json_is_400(method, path, client_for, in_tenant, world):
 
 def test_form_encoded_body_is_415(client_for):
     response = client_for("acme", role="admin").generic(
-        "POST", "/api/v1/sites", "name=x", content_type="application/x-www-form-urlencoded")
+        "POST", "/api/v1/attendance/sites", "name=x",
+            content_type="application/x-www-form-urlencoded")
     assert _assert_error(response)["code"] == "unsupported_media_type"
 
 
@@ -116,7 +117,7 @@ def test_missing_or_absurd_ids_are_404(name, pk, client_for):
 @pytest.mark.parametrize("query", ["page=abc", "page=999", "page_size=-1", "ordering=nonsense",
                                    "employee=99999999999999999999999", "site=-5"])
 def test_odd_query_strings_never_500(query, client_for):
-    response = client_for("acme", role="viewer").get(f"/api/v1/attendance-records?{query}")
+    response = client_for("acme", role="viewer").get(f"/api/v1/attendance/records?{query}")
     assert response.status_code < 500, response.content
     if response.status_code >= 400:
         _assert_error(response)

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from saas_platform.celery import app
 from tenant_apps.attendance import exports
 from tenant_apps.attendance.tasks import export_timesheets
-from tenant_apps.jobs.models import Job, JobStatus
+from tenant_apps.core.models import Job, JobStatus
 from tests.attendance.factories import (
     AttendanceRecordFactory,
     EmployeeFactory,

@@ -10,7 +10,7 @@ import pytest
 
 from tenant_apps.attendance import exports
 from tenant_apps.attendance.models import AttendanceCorrection, AttendanceRecord, Employee, Site
-from tenant_apps.jobs.models import Job
+from tenant_apps.core.models import Job
 from tests.attendance.conftest import position_near
 from tests.attendance.factories import (
     AttendanceRecordFactory,
@@ -20,12 +20,12 @@ from tests.attendance.factories import (
 )
 
 LISTS = {
-    "sites": ("/api/v1/sites", "name"),
-    "employees": ("/api/v1/employees", "code"),
-    "shifts": ("/api/v1/shifts", "name"),
-    "shift-assignments": ("/api/v1/shift-assignments", "employee_code"),
-    "attendance-records": ("/api/v1/attendance-records", "employee_code"),
-    "attendance-corrections": ("/api/v1/attendance-corrections", "employee_code"),
+    "sites": ("/api/v1/attendance/sites", "name"),
+    "employees": ("/api/v1/attendance/employees", "code"),
+    "shifts": ("/api/v1/attendance/shifts", "name"),
+    "shift-assignments": ("/api/v1/attendance/shift-assignments", "employee_code"),
+    "attendance-records": ("/api/v1/attendance/records", "employee_code"),
+    "attendance-corrections": ("/api/v1/attendance/corrections", "employee_code"),
 }
 DETAILS = {
     "sites": "site", "employees": "employee", "shifts": "shift",
@@ -111,7 +111,7 @@ def test_timesheet_and_check_in_cannot_reach_another_tenants_employee(globex, in
 def test_writes_cannot_reference_another_tenants_rows(globex, in_tenant):
     with in_tenant("acme"):
         rows = make_rows("ACME")
-    response = globex.post("/api/v1/employees", {
+    response = globex.post("/api/v1/attendance/employees", {
         "code": "G1", "name": "G", "default_site": rows["site"].pk}, format="json")
     assert response.status_code == 400
     assert "default_site" in response.json()["error"]["fields"]

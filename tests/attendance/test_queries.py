@@ -44,9 +44,10 @@ def _queries(client, path: str, rows: int | None = None) -> int:
 
 
 @pytest.mark.parametrize("path", [
-    "/api/v1/sites", "/api/v1/employees", "/api/v1/shifts", "/api/v1/shift-assignments",
-    "/api/v1/attendance-records", "/api/v1/attendance-corrections",
-    "/api/v1/attendance-records?from=2026-03-01&to=2026-03-31&open=false&search=E",
+    "/api/v1/attendance/sites", "/api/v1/attendance/employees", "/api/v1/attendance/shifts",
+        "/api/v1/attendance/shift-assignments",
+    "/api/v1/attendance/records", "/api/v1/attendance/corrections",
+    "/api/v1/attendance/records?from=2026-03-01&to=2026-03-31&open=false&search=E",
 ])
 def test_list_query_count_does_not_grow_with_rows(path, client_for, make_user, in_tenant):
     client = client_for("acme", role="viewer")

@@ -49,25 +49,25 @@ def test_records_filter_by_employee_site_open_and_local_date(admin, in_tenant):
             employee=anna, check_in_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC),
             check_out_at=None)
 
-    assert ids(admin.get(f"/api/v1/attendance-records?employee={anna.pk}")) == [
+    assert ids(admin.get(f"/api/v1/attendance/records?employee={anna.pk}")) == [
         still_in.pk, early.pk]
-    assert ids(admin.get(f"/api/v1/attendance-records?site={new_york.pk}")) == [late.pk]
-    assert ids(admin.get("/api/v1/attendance-records?open=true")) == [still_in.pk]
-    assert ids(admin.get("/api/v1/attendance-records?open=false&ordering=check_in_at")) == [
+    assert ids(admin.get(f"/api/v1/attendance/records?site={new_york.pk}")) == [late.pk]
+    assert ids(admin.get("/api/v1/attendance/records?open=true")) == [still_in.pk]
+    assert ids(admin.get("/api/v1/attendance/records?open=false&ordering=check_in_at")) == [
         early.pk, late.pk]
     # Local dates at each record's site:
-    assert ids(admin.get("/api/v1/attendance-records?from=2026-03-03&to=2026-03-03")) == [
+    assert ids(admin.get("/api/v1/attendance/records?from=2026-03-03&to=2026-03-03")) == [
         late.pk, early.pk]
-    assert ids(admin.get("/api/v1/attendance-records?to=2026-03-02")) == []
-    assert ids(admin.get("/api/v1/attendance-records?from=2026-03-04")) == [still_in.pk]
-    assert ids(admin.get(f"/api/v1/attendance-records?search={ben.code}")) == [late.pk]
-    assert ids(admin.get("/api/v1/attendance-records?employee=999999")) == []
+    assert ids(admin.get("/api/v1/attendance/records?to=2026-03-02")) == []
+    assert ids(admin.get("/api/v1/attendance/records?from=2026-03-04")) == [still_in.pk]
+    assert ids(admin.get(f"/api/v1/attendance/records?search={ben.code}")) == [late.pk]
+    assert ids(admin.get("/api/v1/attendance/records?employee=999999")) == []
 
 
 @pytest.mark.parametrize("query", ["from=2026-02-30", "to=tomorrow", "open=perhaps",
                                    "employee=abc", "source=carrier-pigeon"])
 def test_bad_filters_are_400(admin, query):
-    response = admin.get(f"/api/v1/attendance-records?{query}")
+    response = admin.get(f"/api/v1/attendance/records?{query}")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["fields"]
 
@@ -75,9 +75,9 @@ def test_bad_filters_are_400(admin, query):
 def test_records_cannot_be_created_or_deleted_directly(admin, in_tenant):
     with in_tenant("acme"):
         record = AttendanceRecordFactory()
-    assert admin.post("/api/v1/attendance-records", {}, format="json").status_code == 405
-    assert admin.delete(f"/api/v1/attendance-records/{record.pk}").status_code == 405
-    assert admin.put(f"/api/v1/attendance-records/{record.pk}", {},
+    assert admin.post("/api/v1/attendance/records", {}, format="json").status_code == 405
+    assert admin.delete(f"/api/v1/attendance/records/{record.pk}").status_code == 405
+    assert admin.put(f"/api/v1/attendance/records/{record.pk}", {},
                      format="json").status_code == 405
 
 
@@ -90,7 +90,7 @@ def test_admin_correction_changes_the_record_and_logs_who_what_why(admin, in_ten
         other_site = SiteFactory()
     check_out = record.check_in_at + timedelta(hours=7, minutes=30)
 
-    response = admin.patch(f"/api/v1/attendance-records/{record.pk}", {
+    response = admin.patch(f"/api/v1/attendance/records/{record.pk}", {
         "check_out_at": check_out.isoformat(), "site": other_site.pk,
         "reason": "Forgot to check out; confirmed by the shift lead."}, format="json")
 
@@ -98,7 +98,7 @@ def test_admin_correction_changes_the_record_and_logs_who_what_why(admin, in_ten
     body = response.json()
     assert body["open"] is False and body["site"] == other_site.pk
     assert body["worked_minutes"] == 450
-    log = admin.get(f"/api/v1/attendance-corrections?record={record.pk}&ordering=id").json()
+    log = admin.get(f"/api/v1/attendance/corrections?record={record.pk}&ordering=id").json()
     assert [(c["field"], c["old_value"], c["new_value"]) for c in log["results"]] == [
         ("site", str(record.site_id), str(other_site.pk)),
         ("check_out_at", "", check_out.isoformat()),
@@ -111,7 +111,7 @@ def test_admin_correction_changes_the_record_and_logs_who_what_why(admin, in_ten
 def test_unchanged_values_are_not_logged(admin, in_tenant):
     with in_tenant("acme"):
         record = AttendanceRecordFactory()
-    response = admin.patch(f"/api/v1/attendance-records/{record.pk}", {
+    response = admin.patch(f"/api/v1/attendance/records/{record.pk}", {
         "check_in_at": record.check_in_at.isoformat(), "reason": "checking"}, format="json")
     assert response.status_code == 200
     with in_tenant("acme"):
@@ -131,7 +131,7 @@ def test_unchanged_values_are_not_logged(admin, in_tenant):
 def test_invalid_corrections_are_400_and_change_nothing(admin, in_tenant, body, field):
     with in_tenant("acme"):
         record = AttendanceRecordFactory()  # 08:00-16:00 UTC on 2026-03-02
-    response = admin.patch(f"/api/v1/attendance-records/{record.pk}", body, format="json")
+    response = admin.patch(f"/api/v1/attendance/records/{record.pk}", body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
     with in_tenant("acme"):
@@ -144,7 +144,7 @@ def test_invalid_corrections_are_400_and_change_nothing(admin, in_tenant, body, 
 def test_correction_with_only_a_reason_is_400(admin, in_tenant):
     with in_tenant("acme"):
         record = AttendanceRecordFactory()
-    response = admin.patch(f"/api/v1/attendance-records/{record.pk}", {"reason": "x"},
+    response = admin.patch(f"/api/v1/attendance/records/{record.pk}", {"reason": "x"},
                            format="json")
     assert response.status_code == 400
 
@@ -154,7 +154,7 @@ def test_correction_may_not_overlap_another_record(admin, in_tenant):
         first = AttendanceRecordFactory()  # 08:00-16:00
         second = AttendanceRecordFactory(employee=first.employee,
                                          check_in_at=first.check_in_at + timedelta(days=1))
-    response = admin.patch(f"/api/v1/attendance-records/{second.pk}", {
+    response = admin.patch(f"/api/v1/attendance/records/{second.pk}", {
         "check_in_at": (first.check_out_at - timedelta(hours=1)).isoformat(),
         "reason": "typo"}, format="json")
     assert response.status_code == 409
@@ -166,7 +166,7 @@ def test_reopening_a_record_while_another_is_open_is_refused(admin, in_tenant):
         closed = AttendanceRecordFactory()
         AttendanceRecordFactory(employee=closed.employee, check_out_at=None,
                                 check_in_at=closed.check_in_at + timedelta(days=1))
-    response = admin.patch(f"/api/v1/attendance-records/{closed.pk}", {
+    response = admin.patch(f"/api/v1/attendance/records/{closed.pk}", {
         "check_out_at": None, "reason": "reopen"}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "already_checked_in"
@@ -176,13 +176,13 @@ def test_members_cannot_correct(member_employee, in_tenant):
     client, employee = member_employee()
     with in_tenant("acme"):
         record = AttendanceRecordFactory(employee=employee)
-    response = client.patch(f"/api/v1/attendance-records/{record.pk}", {
+    response = client.patch(f"/api/v1/attendance/records/{record.pk}", {
         "check_in_at": "2026-03-02T07:00:00Z", "reason": "I was early"}, format="json")
     assert response.status_code == 403
 
 
 def test_correcting_a_missing_record_is_404(admin):
-    response = admin.patch("/api/v1/attendance-records/999999",
+    response = admin.patch("/api/v1/attendance/records/999999",
                            {"check_in_at": "2026-03-02T07:00:00Z", "reason": "x"},
                            format="json")
     assert response.status_code == 404

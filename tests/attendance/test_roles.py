@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared_apps.accounts.models import ROLE_RANK, Role
-from tenant_apps.api_keys.models import ApiKey
 from tenant_apps.attendance.models import AttendanceCorrection
+from tenant_apps.core.models import ApiKey
+from tenant_apps.core.roles import ROLE_RANK, Role
 from tests.attendance.conftest import position_near
 from tests.attendance.factories import (
     AttendanceRecordFactory,
@@ -42,39 +42,39 @@ def _site_body() -> dict:
 
 
 CASES = [
-    Case("get", "/api/v1/sites", Role.VIEWER, 200),
-    Case("get", "/api/v1/sites/{site}", Role.VIEWER, 200),
-    Case("get", "/api/v1/employees", Role.VIEWER, 200),
-    Case("get", "/api/v1/employees/{employee}", Role.VIEWER, 200),
-    Case("get", "/api/v1/shifts", Role.VIEWER, 200),
-    Case("get", "/api/v1/shifts/{shift}", Role.VIEWER, 200),
-    Case("get", "/api/v1/shift-assignments", Role.VIEWER, 200),
-    Case("get", "/api/v1/shift-assignments/{assignment}", Role.VIEWER, 200),
-    Case("get", "/api/v1/attendance-records", Role.VIEWER, 200),
-    Case("get", "/api/v1/attendance-records/{record}", Role.VIEWER, 200),
-    Case("get", "/api/v1/attendance-corrections", Role.VIEWER, 200),
-    Case("get", "/api/v1/attendance-corrections/{correction}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/sites", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/sites/{site}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/employees", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/employees/{employee}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/shifts", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/shifts/{shift}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/shift-assignments", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/shift-assignments/{assignment}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/records", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/records/{record}", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/corrections", Role.VIEWER, 200),
+    Case("get", "/api/v1/attendance/corrections/{correction}", Role.VIEWER, 200),
     Case("get", "/api/v1/attendance/timesheet?employee={employee}&from=2026-03-01&to=2026-03-31",
          Role.VIEWER, 200),
     Case("post", "/api/v1/attendance/check-in", Role.MEMBER, 201, "check_in"),
     Case("post", "/api/v1/attendance/check-out", Role.MEMBER, 200, {}),
-    Case("post", "/api/v1/sites", Role.ADMIN, 201, _site_body),
-    Case("patch", "/api/v1/sites/{site}", Role.ADMIN, 200, {"radius_m": 500}),
-    Case("delete", "/api/v1/sites/{spare_site}", Role.ADMIN, 204),
-    Case("post", "/api/v1/employees", Role.ADMIN, 201,
+    Case("post", "/api/v1/attendance/sites", Role.ADMIN, 201, _site_body),
+    Case("patch", "/api/v1/attendance/sites/{site}", Role.ADMIN, 200, {"radius_m": 500}),
+    Case("delete", "/api/v1/attendance/sites/{spare_site}", Role.ADMIN, 204),
+    Case("post", "/api/v1/attendance/employees", Role.ADMIN, 201,
          lambda: {"code": f"N{next(_names)}", "name": "New"}),
-    Case("patch", "/api/v1/employees/{employee}", Role.ADMIN, 200, {"name": "Renamed"}),
-    Case("delete", "/api/v1/employees/{spare_employee}", Role.ADMIN, 204),
-    Case("post", "/api/v1/shifts", Role.ADMIN, 201,
+    Case("patch", "/api/v1/attendance/employees/{employee}", Role.ADMIN, 200, {"name": "Renamed"}),
+    Case("delete", "/api/v1/attendance/employees/{spare_employee}", Role.ADMIN, 204),
+    Case("post", "/api/v1/attendance/shifts", Role.ADMIN, 201,
          lambda: {"name": f"S{next(_names)}", "start_time": "08:00", "end_time": "12:00",
                   "weekdays": [1]}),
-    Case("patch", "/api/v1/shifts/{shift}", Role.ADMIN, 200, {"grace_minutes": 7}),
-    Case("delete", "/api/v1/shifts/{spare_shift}", Role.ADMIN, 204),
-    Case("post", "/api/v1/shift-assignments", Role.ADMIN, 201, "assignment"),
-    Case("patch", "/api/v1/shift-assignments/{assignment}", Role.ADMIN, 200,
+    Case("patch", "/api/v1/attendance/shifts/{shift}", Role.ADMIN, 200, {"grace_minutes": 7}),
+    Case("delete", "/api/v1/attendance/shifts/{spare_shift}", Role.ADMIN, 204),
+    Case("post", "/api/v1/attendance/shift-assignments", Role.ADMIN, 201, "assignment"),
+    Case("patch", "/api/v1/attendance/shift-assignments/{assignment}", Role.ADMIN, 200,
          {"valid_to": "2026-12-31"}),
-    Case("delete", "/api/v1/shift-assignments/{assignment}", Role.ADMIN, 204),
-    Case("patch", "/api/v1/attendance-records/{record}", Role.ADMIN, 200,
+    Case("delete", "/api/v1/attendance/shift-assignments/{assignment}", Role.ADMIN, 204),
+    Case("patch", "/api/v1/attendance/records/{record}", Role.ADMIN, 200,
          {"check_in_at": "2026-03-02T07:30:00Z", "reason": "Clock was wrong"}),
     Case("post", "/api/v1/attendance/exports", Role.ADMIN, 202, {"month": "2026-03"}),
 ]
@@ -147,7 +147,7 @@ def test_role_matrix(case, kind, role, effective, client_for, api_key_for, in_te
         assert response.json()["error"]["code"] == "permission_denied"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/sites", "/api/v1/attendance-records",
+@pytest.mark.parametrize("path", ["/api/v1/attendance/sites", "/api/v1/attendance/records",
                                   "/api/v1/attendance/timesheet"])
 def test_anonymous_callers_get_401(client_for, path):
     response = client_for("acme", role=None).get(path)

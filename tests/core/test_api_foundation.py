@@ -6,10 +6,9 @@ from django_tenants.utils import schema_context
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.idempotency import idempotent
-from tenant_apps.api_keys.models import ApiKey, IdempotencyRecord
-from tenant_apps.jobs.models import Job, JobStatus
-from tenant_apps.jobs.services import JobFailed, job_run
+from tenant_apps.core.api.idempotency import idempotent
+from tenant_apps.core.models import ApiKey, IdempotencyRecord, Job, JobStatus
+from tenant_apps.core.services.jobs import JobFailed, job_run
 from tests.conftest import TenantClient
 
 # --- API keys -------------------------------------------------------------------------------
@@ -129,7 +128,7 @@ class CreateKeyOnce(APIView):
 
     @idempotent
     def post(self, request):
-        from tenant_apps.api_keys.services import api_key_create
+        from tenant_apps.core.services.api_keys import api_key_create
 
         created = api_key_create(name=request.data.get("name", "x"), scope="read",
                                  created_by=request.user)
@@ -140,7 +139,7 @@ class CreateKeyOnce(APIView):
 def idempotent_url(settings):
     from django.urls import clear_url_caches, path
 
-    import saas_platform.api.urls as api_urls
+    import tenant_apps.core.api.urls as api_urls
 
     api_urls.urlpatterns.append(path("test-idempotent", CreateKeyOnce.as_view()))
     clear_url_caches()
@@ -190,7 +189,7 @@ def test_idempotency_keys_are_per_caller(client_for, idempotent_url, in_tenant):
 
 
 def test_api_key_rate_limit_answers_429_with_retry_after(api_key_for, monkeypatch):
-    from saas_platform.api.throttling import ApiKeyRateThrottle
+    from tenant_apps.core.api.throttling import ApiKeyRateThrottle
 
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "3/hour"})
     client, _ = api_key_for("acme", scope="read")
@@ -205,7 +204,7 @@ def test_api_key_rate_limit_answers_429_with_retry_after(api_key_for, monkeypatc
 
 
 def test_tenant_rate_limit_is_per_tenant(client_for, monkeypatch):
-    from saas_platform.api.throttling import TenantRateThrottle
+    from tenant_apps.core.api.throttling import TenantRateThrottle
 
     # A window of its own (per hour), so requests of earlier tests in this run do not count.
     monkeypatch.setattr(TenantRateThrottle, "THROTTLE_RATES", {"tenant": "2/hour"})
@@ -269,12 +268,12 @@ def test_concurrent_requests_never_exceed_the_limit(api_key_for, monkeypatch):
 
     from rest_framework.test import APIRequestFactory
 
-    from saas_platform.api.throttling import ApiKeyRateThrottle
+    from tenant_apps.core.api.throttling import ApiKeyRateThrottle
 
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "5/hour"})
     _, raw = api_key_for("acme", scope="read")
     with schema_context("t_acme"):
-        from tenant_apps.api_keys.services import api_key_authenticate
+        from tenant_apps.core.services.api_keys import api_key_authenticate
 
         key = api_key_authenticate(raw)
     request = APIRequestFactory().get("/api/v1/me")
@@ -291,8 +290,7 @@ def test_concurrent_requests_never_exceed_the_limit(api_key_for, monkeypatch):
 
 def test_rate_limiter_outage_does_not_take_the_api_down(client_for, monkeypatch):
     import redis
-
-    from saas_platform.api import throttling
+    from tenant_apps.core.api import throttling
 
     monkeypatch.setattr(throttling, "_client", redis.Redis(host="127.0.0.1", port=1,
                                                            socket_connect_timeout=0.2))

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import Conflict, InvalidInput
 from shared_apps.accounts.models import User
+from tenant_apps.core.errors import Conflict, InvalidInput
 from tenant_apps.inventory.models import Product, StockLevel
 from tenants import archive as archive_module
 from tenants.archive import read_manifest, tenant_archive, tenant_restore
@@ -157,15 +157,15 @@ def test_a_file_that_is_not_an_archive_is_a_clear_error(db, tmp_path, content):
 
 
 def test_an_archive_from_an_older_release_is_migrated_forward_on_restore(filled, tmp_path):
-    """Made when the jobs app did not exist yet: restore recreates the schema at that state,
+    """Made when the core app did not exist yet: restore recreates the schema at that state,
     loads it, then migrates it to today's."""
-    call_command("migrate_schemas", "jobs", "zero", schema_name=filled.schema_name,
+    call_command("migrate_schemas", "core", "zero", schema_name=filled.schema_name,
                  interactive=False, verbosity=0, stdout=io.StringIO())
     connection.set_schema_to_public()
     info = tenant_archive(slug="retiring", directory=tmp_path)
     manifest = read_manifest(info.path)
-    assert not any(app == "jobs" for app, _name in manifest["migrations"])
-    assert "jobs_job" not in {t["name"] for t in manifest["tables"]}
+    assert not any(app == "core" for app, _name in manifest["migrations"])
+    assert "core_job" not in {t["name"] for t in manifest["tables"]}
 
     tenant_restore(archive=info.path)
 

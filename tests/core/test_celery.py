@@ -11,8 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.celery import app
-from shared_apps.accounts.tasks import clear_expired_sessions, fan_out_clear_expired_sessions
+from tenant_apps.core.tasks import clear_expired_sessions
 from tenants.services import tenant_delete
+from tenants.tasks import fan_out
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_periodic_job_fans_out_one_task_per_active_tenant(worker, scratch_tenant
     for tenant in (active, suspended):
         with schema_context(tenant.schema_name):
             _expired_session(f"old-{tenant.slug}")
-    count = fan_out_clear_expired_sessions.delay().get(timeout=30)
+    count = fan_out.delay("core.clear_expired_sessions").get(timeout=30)
     from tenants.models import Tenant
 
     assert count == Tenant.objects.filter(state="active").count()

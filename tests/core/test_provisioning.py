@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import Conflict, InvalidInput
 from shared_apps.accounts.models import User
+from tenant_apps.core.errors import Conflict, InvalidInput
 from tenants import provisioning
 from tenants.models import Domain, Tenant
 from tenants.provisioning import ProvisioningFailed, tenant_provision
@@ -37,7 +37,7 @@ def test_provision_creates_an_active_tenant_with_owner_and_domain(db, method, cl
         assert owner.check_password("a-long-password-1")
         # Fully migrated: every tenant app's tables exist.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'api_keys'")
+            cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'core'")
             assert cursor.fetchone()[0] >= 1
     assert not ctx.password_generated
     connection.set_schema_to_public()

@@ -15,7 +15,7 @@ def test_pages_redirect_anonymous_users_to_login(db, path):
 
 @pytest.mark.parametrize("path,marker", [
     ("/", b"Inventory</a>: products"),
-    ("/inventory/", b"/api/v1/products?"),
+    ("/inventory/", b"/api/v1/inventory/products?"),
     ("/attendance/", b"/api/v1/attendance/"),
 ])
 def test_pages_render_for_a_member_with_csrf_cookie(client_for, path, marker):
@@ -31,8 +31,8 @@ def test_pages_render_for_a_member_with_csrf_cookie(client_for, path, marker):
 
 def test_the_apis_the_pages_call_answer_for_a_member(client_for):
     client = client_for("acme", role="member")
-    assert client.get("/api/v1/products", {"page": 1, "page_size": 25,
+    assert client.get("/api/v1/inventory/products", {"page": 1, "page_size": 25,
                                            "low_stock": "true"}).status_code == 200
-    assert client.get("/api/v1/low-stock-alerts", {"status": "open",
+    assert client.get("/api/v1/inventory/low-stock-alerts", {"status": "open",
                                                    "page_size": 20}).status_code == 200
-    assert client.get("/api/v1/attendance-records", {"page_size": 20}).status_code == 200
+    assert client.get("/api/v1/attendance/records", {"page_size": 20}).status_code == 200

@@ -25,33 +25,34 @@ def error(response) -> dict:
 
 
 def test_admin_builds_a_catalog_and_reads_it_back(admin):
-    category = post(admin, "/api/v1/categories", {"name": "Fasteners"})
+    category = post(admin, "/api/v1/inventory/categories", {"name": "Fasteners"})
     assert category.status_code == 201, category.content
-    product = post(admin, "/api/v1/products", {
+    product = post(admin, "/api/v1/inventory/products", {
         "sku": "HB-M8-40", "name": "Hex bolt M8x40", "unit": "pcs",
         "category": category.json()["id"], "barcode": "4006381333931",
         "price": "0.45", "cost": "0.12", "reorder_level": "500"})
     assert product.status_code == 201, product.content
-    warehouse = post(admin, "/api/v1/warehouses", {"code": "main", "name": "Main warehouse"})
+    warehouse = post(admin, "/api/v1/inventory/warehouses", {"code": "main",
+                                                             "name": "Main warehouse"})
     assert warehouse.status_code == 201, warehouse.content
     assert warehouse.json()["code"] == "MAIN"  # codes are upper-cased
 
-    detail = admin.get(f"/api/v1/products/{product.json()['id']}").json()
+    detail = admin.get(f"/api/v1/inventory/products/{product.json()['id']}").json()
     assert detail["category_name"] == "Fasteners"
     assert detail["price"] == "0.45" and detail["on_hand"] == "0.000"
-    assert admin.get("/api/v1/categories").json()["results"][0]["product_count"] == 1
+    assert admin.get("/api/v1/inventory/categories").json()["results"][0]["product_count"] == 1
 
 
 def test_sku_is_unique_regardless_of_case(admin, in_tenant):
     with in_tenant("acme"):
         f.product(sku="AB-1")
-    response = post(admin, "/api/v1/products", {"sku": "ab-1", "name": "Clash"})
+    response = post(admin, "/api/v1/inventory/products", {"sku": "ab-1", "name": "Clash"})
     assert response.status_code == 400
     assert error(response)["fields"] == {"sku": ["A product with this SKU exists."]}
 
 
 def test_unknown_fields_are_refused_by_name_and_nothing_is_created(admin, in_tenant):
-    response = post(admin, "/api/v1/products",
+    response = post(admin, "/api/v1/inventory/products",
                     {"sku": "X-1", "name": "Widget", "prise": "3", "colour": "red"})
     assert response.status_code == 400
     assert error(response)["fields"] == {"colour": ["Unknown field."],
@@ -77,19 +78,20 @@ def test_unknown_fields_are_refused_by_name_and_nothing_is_created(admin, in_ten
     ({"description": True}, "description"),
 ])
 def test_bad_values_are_field_errors_never_server_errors(admin, body, field):
-    response = post(admin, "/api/v1/products", {"sku": "OK-1", "name": "Widget", **body})
+    response = post(admin, "/api/v1/inventory/products", {"sku": "OK-1", "name": "Widget", **body})
     assert response.status_code == 400, response.content
     assert field in error(response)["fields"]
 
 
 def test_malformed_json_is_a_400(admin):
-    response = admin.post("/api/v1/products", data='{"sku": "A", ', content_type="application/json")
+    response = admin.post("/api/v1/inventory/products", data='{"sku": "A", ',
+                          content_type="application/json")
     assert response.status_code == 400
     assert error(response)["code"] == "malformed_request"
 
 
 def test_a_body_that_is_not_an_object_is_a_400(admin):
-    response = admin.post("/api/v1/products", data=json.dumps([1, 2]),
+    response = admin.post("/api/v1/inventory/products", data=json.dumps([1, 2]),
                           content_type="application/json")
     assert response.status_code == 400
 
@@ -97,9 +99,9 @@ def test_a_body_that_is_not_an_object_is_a_400(admin):
 def test_put_of_what_get_returned_works(admin, in_tenant):
     with in_tenant("acme"):
         item = f.product(name="Old name")
-    body = admin.get(f"/api/v1/products/{item.pk}").json()
+    body = admin.get(f"/api/v1/inventory/products/{item.pk}").json()
     body["name"] = "New name"
-    response = admin.put(f"/api/v1/products/{item.pk}", body, format="json")
+    response = admin.put(f"/api/v1/inventory/products/{item.pk}", body, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["name"] == "New name"
 
@@ -107,7 +109,7 @@ def test_put_of_what_get_returned_works(admin, in_tenant):
 def test_warehouse_code_clash_is_found_after_upper_casing(admin, in_tenant):
     with in_tenant("acme"):
         f.warehouse(code="NORTH")
-    response = post(admin, "/api/v1/warehouses", {"code": "north", "name": "Again"})
+    response = post(admin, "/api/v1/inventory/warehouses", {"code": "north", "name": "Again"})
     assert response.status_code == 400
     assert "code" in error(response)["fields"]
 
@@ -118,13 +120,13 @@ def test_things_in_use_cannot_be_deleted(admin, in_tenant):
         item, main = f.product(category=category), f.warehouse()
         f.receive(item, main, 1)
         unused = f.product()
-    for url, code in ((f"/api/v1/products/{item.pk}", "product_in_use"),
-                      (f"/api/v1/categories/{category.pk}", "category_in_use"),
-                      (f"/api/v1/warehouses/{main.pk}", "warehouse_in_use")):
+    for url, code in ((f"/api/v1/inventory/products/{item.pk}", "product_in_use"),
+                      (f"/api/v1/inventory/categories/{category.pk}", "category_in_use"),
+                      (f"/api/v1/inventory/warehouses/{main.pk}", "warehouse_in_use")):
         response = admin.delete(url)
         assert response.status_code == 409, url
         assert error(response)["code"] == code
-    assert admin.delete(f"/api/v1/products/{unused.pk}").status_code == 204
+    assert admin.delete(f"/api/v1/inventory/products/{unused.pk}").status_code == 204
     with in_tenant("acme"):
         assert Product.objects.filter(pk=item.pk).exists()
         assert Category.objects.filter(pk=category.pk).exists()
@@ -139,7 +141,7 @@ def test_product_search_finds_name_words_sku_prefix_and_barcode(admin, in_tenant
         f.product(sku="GL-L", name="Nitrile gloves, large")
 
     def skus(term):
-        response = admin.get("/api/v1/products", {"search": term})
+        response = admin.get("/api/v1/inventory/products", {"search": term})
         assert response.status_code == 200
         return sorted(p["sku"] for p in response.json()["results"])
 
@@ -166,7 +168,7 @@ def test_product_filters_and_ordering(admin, in_tenant):
         f.receive(saw, main, 50)
 
     def skus(**params):
-        response = admin.get("/api/v1/products", params)
+        response = admin.get("/api/v1/inventory/products", params)
         assert response.status_code == 200, response.content
         return [p["sku"] for p in response.json()["results"]]
 
@@ -181,22 +183,22 @@ def test_product_filters_and_ordering(admin, in_tenant):
                                     {"is_active": "maybe"}, {"low_stock": "2"},
                                     {"ordering": "prise"}, {"ordering": "sku,-colour"}])
 def test_bad_filter_values_are_400s_naming_the_parameter(admin, params):
-    response = admin.get("/api/v1/products", params)
+    response = admin.get("/api/v1/inventory/products", params)
     assert response.status_code == 400
     assert set(error(response)["fields"]) == set(params)
 
 
 def test_an_unknown_or_absurd_id_is_a_404(admin):
     for pk in ("999999", "abc", "9" * 30):
-        assert admin.get(f"/api/v1/products/{pk}").status_code == 404
+        assert admin.get(f"/api/v1/inventory/products/{pk}").status_code == 404
 
 
 def test_a_product_reads_the_same_in_the_list_and_in_detail(admin, in_tenant):
     with in_tenant("acme"):
         item = f.product(category=f.category(name="Tools"), reorder_level="2.5")
         f.receive(item, f.warehouse(), 3)
-    listed = admin.get("/api/v1/products").json()["results"]
-    detail = admin.get(f"/api/v1/products/{item.pk}").json()
+    listed = admin.get("/api/v1/inventory/products").json()["results"]
+    detail = admin.get(f"/api/v1/inventory/products/{item.pk}").json()
     assert listed == [detail]
     assert detail["on_hand"] == "3.000" and detail["reorder_level"] == "2.500"
     assert detail["created_at"].endswith("Z")

@@ -38,7 +38,7 @@ def error(response) -> dict:
 
 def test_member_records_a_transfer_and_sees_it_in_the_ledger(member, stock, in_tenant):
     item, main, north = stock
-    response = member.post("/api/v1/movements", {
+    response = member.post("/api/v1/inventory/movements", {
         "kind": "transfer", "product": item.pk, "quantity": "4", "from_warehouse": main.pk,
         "to_warehouse": north.pk, "reference": "TO-1001"}, format="json")
     assert response.status_code == 201, response.content
@@ -46,12 +46,12 @@ def test_member_records_a_transfer_and_sees_it_in_the_ledger(member, stock, in_t
     assert body["from_warehouse_code"] == "MAIN" and body["to_warehouse_code"] == "NORTH"
     assert body["created_by"] == member.user.email and body["quantity"] == "4.000"
     assert levels(in_tenant, item) == {"MAIN": "6", "NORTH": "4"}
-    assert member.get(f"/api/v1/movements/{body['id']}").json()["reference"] == "TO-1001"
+    assert member.get(f"/api/v1/inventory/movements/{body['id']}").json()["reference"] == "TO-1001"
 
 
 def test_issuing_more_than_available_is_a_409_and_changes_nothing(member, stock, in_tenant):
     item, main, _ = stock
-    response = member.post("/api/v1/movements", {"kind": "issue", "product": item.pk,
+    response = member.post("/api/v1/inventory/movements", {"kind": "issue", "product": item.pk,
                                                  "quantity": 11, "from_warehouse": main.pk},
                            format="json")
     assert response.status_code == 409
@@ -63,7 +63,7 @@ def test_issuing_more_than_available_is_a_409_and_changes_nothing(member, stock,
 def test_a_movement_made_with_an_api_key_records_the_key(api_key_for, stock, in_tenant):
     item, main, _ = stock
     client, raw_key = api_key_for("acme", scope="read_write", role="member")
-    response = client.post("/api/v1/movements", {"kind": "issue", "product": item.pk,
+    response = client.post("/api/v1/inventory/movements", {"kind": "issue", "product": item.pk,
                                                  "quantity": 1, "from_warehouse": main.pk},
                            format="json")
     assert response.status_code == 201, response.content
@@ -74,8 +74,10 @@ def test_a_retried_post_with_the_same_idempotency_key_is_recorded_once(member, s
                                                                        in_tenant):
     item, main, _ = stock
     body = {"kind": "issue", "product": item.pk, "quantity": 2, "from_warehouse": main.pk}
-    first = member.post("/api/v1/movements", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    again = member.post("/api/v1/movements", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = member.post("/api/v1/inventory/movements", body, format="json",
+                        HTTP_IDEMPOTENCY_KEY="k-1")
+    again = member.post("/api/v1/inventory/movements", body, format="json",
+                        HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
@@ -102,7 +104,7 @@ def test_a_retried_post_with_the_same_idempotency_key_is_recorded_once(member, s
 def test_bad_movements_are_400s_naming_the_field(member, stock, in_tenant, body, field):
     item, main, _ = stock
     base = {"kind": "issue", "product": item.pk, "quantity": "1", "from_warehouse": main.pk}
-    response = member.post("/api/v1/movements", {**base, **body}, format="json")
+    response = member.post("/api/v1/inventory/movements", {**base, **body}, format="json")
     assert response.status_code == 400, response.content
     assert field in error(response)["fields"]
     assert levels(in_tenant, item) == {"MAIN": "10"}
@@ -111,7 +113,7 @@ def test_bad_movements_are_400s_naming_the_field(member, stock, in_tenant, body,
 def test_a_movement_cannot_be_dated_in_the_future(member, stock):
     item, main, _ = stock
     later = (timezone.now() + dt.timedelta(days=1)).isoformat()
-    response = member.post("/api/v1/movements", {
+    response = member.post("/api/v1/inventory/movements", {
         "kind": "issue", "product": item.pk, "quantity": 1, "from_warehouse": main.pk,
         "occurred_at": later}, format="json")
     assert response.status_code == 400
@@ -122,7 +124,7 @@ def test_movements_cannot_be_changed_or_deleted(client_for, stock, in_tenant):
     owner = client_for("acme", role="owner")
     with in_tenant("acme"):
         movement = StockMovement.objects.first()
-    url = f"/api/v1/movements/{movement.pk}"
+    url = f"/api/v1/inventory/movements/{movement.pk}"
     assert owner.patch(url, {"quantity": 1}, format="json").status_code == 405
     assert owner.delete(url).status_code == 405
 
@@ -132,14 +134,14 @@ def test_bulk_is_all_or_nothing_and_names_the_failing_item(member, stock, in_ten
     items = [{"kind": "transfer", "product": item.pk, "quantity": 3, "from_warehouse": main.pk,
               "to_warehouse": north.pk} for _ in range(3)]
     items.append({"kind": "issue", "product": item.pk, "quantity": 2, "from_warehouse": main.pk})
-    response = member.post("/api/v1/movements/bulk", {"items": items}, format="json")
+    response = member.post("/api/v1/inventory/movements/bulk", {"items": items}, format="json")
     assert response.status_code == 409
     assert error(response)["fields"] == {
         "items.3.quantity": ["Only 1 pcs of BOLT in MAIN; cannot take 2."]}
     assert levels(in_tenant, item) == {"MAIN": "10"}
 
     items[3]["quantity"] = 1
-    response = member.post("/api/v1/movements/bulk", {"items": items}, format="json")
+    response = member.post("/api/v1/inventory/movements/bulk", {"items": items}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["count"] == 4
     assert levels(in_tenant, item) == {"MAIN": "0", "NORTH": "9"}
@@ -148,14 +150,14 @@ def test_bulk_is_all_or_nothing_and_names_the_failing_item(member, stock, in_ten
 def test_bulk_validation_errors_are_per_item(member, stock):
     item, main, _ = stock
     good = {"kind": "issue", "product": item.pk, "quantity": 1, "from_warehouse": main.pk}
-    response = member.post("/api/v1/movements/bulk", {"items": [
+    response = member.post("/api/v1/inventory/movements/bulk", {"items": [
         good, {**good, "quantity": "abc"}, {**good, "product": 987654}, {**good, "extra": 1}]},
         format="json")
     assert response.status_code == 400
     fields = error(response)["fields"]
     assert set(fields) == {"items.1.quantity", "items.3.extra"}
     # Ids are checked once the shapes are right.
-    response = member.post("/api/v1/movements/bulk",
+    response = member.post("/api/v1/inventory/movements/bulk",
                            {"items": [good, {**good, "product": 987654}]}, format="json")
     assert error(response)["fields"] == {"items.1.product": ["No such product."]}
 
@@ -163,7 +165,7 @@ def test_bulk_validation_errors_are_per_item(member, stock):
 @pytest.mark.parametrize(("items", "message"), [([], "empty"), ("nope", "list"),
                                                 (None, "null")])
 def test_bulk_needs_a_list_of_items(member, items, message):
-    response = member.post("/api/v1/movements/bulk", {"items": items}, format="json")
+    response = member.post("/api/v1/inventory/movements/bulk", {"items": items}, format="json")
     assert response.status_code == 400
     assert "items" in error(response)["fields"]
 
@@ -171,7 +173,8 @@ def test_bulk_needs_a_list_of_items(member, items, message):
 def test_bulk_refuses_more_than_1000_items(member, stock):
     item, main, _ = stock
     good = {"kind": "issue", "product": item.pk, "quantity": 1, "from_warehouse": main.pk}
-    response = member.post("/api/v1/movements/bulk", {"items": [good] * 1001}, format="json")
+    response = member.post("/api/v1/inventory/movements/bulk", {"items": [good] * 1001},
+                           format="json")
     assert response.status_code == 400
     assert error(response)["fields"] == {"items": ["At most 1000 movements per request."]}
 
@@ -184,7 +187,7 @@ def test_movement_history_filters(member, stock, in_tenant):
         f.issue(item, main, 1, occurred_at=dt.datetime(2026, 2, 1, 8, tzinfo=dt.UTC))
 
     def kinds(**params):
-        response = member.get("/api/v1/movements", params)
+        response = member.get("/api/v1/inventory/movements", params)
         assert response.status_code == 200, response.content
         return [(m["kind"], m["product_sku"]) for m in response.json()["results"]]
 
@@ -195,7 +198,7 @@ def test_movement_history_filters(member, stock, in_tenant):
     assert kinds(since="2026-01-01", until="2026-02-01") == [("receipt", other.sku)]
     assert kinds(since="2026-02-01T00:00:00Z", until="2026-02-02") == [("issue", "BOLT")]
     assert kinds(search="to-10") == []
-    member.post("/api/v1/movements", {"kind": "issue", "product": item.pk, "quantity": 1,
+    member.post("/api/v1/inventory/movements", {"kind": "issue", "product": item.pk, "quantity": 1,
                                       "from_warehouse": main.pk, "reference": "SO-4711"},
                 format="json")
     assert kinds(search="so-47") == [("issue", "BOLT")]
@@ -205,7 +208,7 @@ def test_movement_history_filters(member, stock, in_tenant):
                                     {"product": "x"}, {"kind": "theft"}, {"kind": ""},
                                     {"warehouse": ""}])
 def test_bad_history_filters_are_400s(member, params):
-    response = member.get("/api/v1/movements", params)
+    response = member.get("/api/v1/inventory/movements", params)
     assert response.status_code == 400
     assert set(error(response)["fields"]) == set(params)
 
@@ -218,15 +221,16 @@ def test_stock_levels_and_valuation(member, stock, in_tenant):
         item.save()
         glue = f.product(sku="GLUE", unit="kg", cost="3.10")
         f.receive(glue, north, "2.5")
-    levels_page = member.get("/api/v1/stock-levels", {"product": item.pk}).json()["results"]
+    levels_page = member.get("/api/v1/inventory/stock-levels",
+                             {"product": item.pk}).json()["results"]
     assert [(lv["warehouse_code"], lv["quantity"], lv["is_low"]) for lv in levels_page] == [
         ("MAIN", "10.000", True)]
-    low = member.get("/api/v1/stock-levels", {"low": "true"}).json()["results"]
+    low = member.get("/api/v1/inventory/stock-levels", {"low": "true"}).json()["results"]
     assert [lv["product_sku"] for lv in low] == ["BOLT"]
-    found = member.get("/api/v1/stock-levels", {"search": "glue"}).json()["results"]
+    found = member.get("/api/v1/inventory/stock-levels", {"search": "glue"}).json()["results"]
     assert [(lv["product_sku"], lv["warehouse_code"]) for lv in found] == [("GLUE", "NORTH")]
 
-    valuation = member.get("/api/v1/valuation").json()
+    valuation = member.get("/api/v1/inventory/valuation").json()
     by_code = {w["code"]: w["value"] for w in valuation["warehouses"]}
     assert by_code == {"MAIN": "12.50", "NORTH": "7.75"}
     assert valuation["total_value"] == "20.25"

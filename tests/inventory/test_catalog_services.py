@@ -2,7 +2,7 @@
 
 import pytest
 
-from saas_platform.errors import InvalidInput
+from tenant_apps.core.errors import InvalidInput
 from tenant_apps.inventory import services
 from tests.inventory import factories as f
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import Conflict
+from tenant_apps.core.errors import Conflict
 from tenant_apps.inventory.models import StockLevel, StockMovement
 from tenant_apps.inventory.selectors import stock_level_discrepancies
 from tenant_apps.inventory.services import stock_movement_record

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from tenant_apps.core.models import Job
 from tenant_apps.inventory import tasks
 from tenant_apps.inventory.csv_import import csv_import_run
 from tenant_apps.inventory.models import Category, Product, StockLevel, StockMovement
-from tenant_apps.jobs.models import Job
 from tests.inventory import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,8 @@ def upload(client, text: str | bytes, kind: str = "products"):
     raw = text.encode() if isinstance(text, str) else text
     file = io.BytesIO(raw)
     file.name = "catalog.csv"
-    return client.post("/api/v1/imports", {"kind": kind, "file": file}, format="multipart")
+    return client.post("/api/v1/inventory/imports", {"kind": kind, "file": file},
+                       format="multipart")
 
 
 def test_a_products_import_creates_the_catalog(admin, run_jobs, in_tenant):
@@ -78,7 +79,7 @@ def test_an_import_updates_existing_products_by_sku_regardless_of_case(admin, ru
     with in_tenant("acme"):
         f.product(sku="HB-M8", name="Old name", description="kept")
     with run_jobs():
-        response = admin.post("/api/v1/imports?kind=products",
+        response = admin.post("/api/v1/inventory/imports?kind=products",
                               data=b"SKU,Name,Price\nhb-m8,New name,1.50\n",
                               content_type="text/csv")
     assert response.status_code == 202, response.content
@@ -196,7 +197,7 @@ def test_files_over_the_limit_are_a_413(admin, settings, in_tenant, how):
     if how == "multipart":
         response = upload(admin, text)
     else:
-        response = admin.post("/api/v1/imports?kind=products", data=text.encode(),
+        response = admin.post("/api/v1/inventory/imports?kind=products", data=text.encode(),
                               content_type="text/csv")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
@@ -208,7 +209,7 @@ def test_a_csv_body_may_exceed_the_json_body_limit(admin, settings):
     # DATA_UPLOAD_MAX_MEMORY_SIZE bounds JSON and form bodies; CSV files have their own limit.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     text = "sku,name\n" + "".join(f"S-{i},Name {i}\n" for i in range(300))
-    response = admin.post("/api/v1/imports?kind=products", data=text.encode(),
+    response = admin.post("/api/v1/inventory/imports?kind=products", data=text.encode(),
                           content_type="text/csv")
     assert response.status_code == 202, response.content
 
@@ -229,7 +230,7 @@ def test_unusable_files_are_refused_with_a_reason(admin, text, code):
 @pytest.mark.parametrize(("body", "field"), [({}, "kind"),
                                              ({"kind": "orders"}, "kind")])
 def test_the_kind_of_import_is_required(admin, body, field):
-    response = admin.post("/api/v1/imports", body, format="multipart")
+    response = admin.post("/api/v1/inventory/imports", body, format="multipart")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
 
@@ -252,7 +253,7 @@ def test_export_of_products_downloads_as_csv_and_imports_again(admin, run_jobs, 
         f.product(sku="T-1", name="=HYPERLINK(\"http://x\")", category=tools, price="9.99")
         f.product(sku="T-2", name="Saw, 18\"", is_active=False)
     with run_jobs():
-        response = admin.post("/api/v1/exports", {"kind": "products"}, format="json")
+        response = admin.post("/api/v1/inventory/exports", {"kind": "products"}, format="json")
     assert response.status_code == 202, response.content
     done = admin.get(response["Location"]).json()
     assert done["status"] == "succeeded" and done["result"] == {"rows": 2}
@@ -277,7 +278,7 @@ def test_export_of_stock_values_each_level(admin, run_jobs, in_tenant):
         glue, main = f.product(sku="GLUE", unit="kg", cost="3.10"), f.warehouse(code="MAIN")
         f.receive(glue, main, "2.5")
     with run_jobs():
-        response = admin.post("/api/v1/exports", {"kind": "stock"}, format="json")
+        response = admin.post("/api/v1/inventory/exports", {"kind": "stock"}, format="json")
     text = admin.get(f"{response['Location']}/download").content.decode()
     assert text.splitlines() == ["sku,name,warehouse,quantity,unit,cost,value",
                                  f"GLUE,{glue.name},MAIN,2.500,kg,3.10,7.75"]
@@ -285,5 +286,5 @@ def test_export_of_stock_values_each_level(admin, run_jobs, in_tenant):
 
 @pytest.mark.parametrize("body", [{"kind": "orders"}, {}, {"kind": "stock", "format": "xlsx"}])
 def test_bad_export_requests_are_400s(admin, body):
-    response = admin.post("/api/v1/exports", body, format="json")
+    response = admin.post("/api/v1/inventory/exports", body, format="json")
     assert response.status_code == 400

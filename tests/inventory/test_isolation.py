@@ -22,12 +22,12 @@ MODELS = [Category, Product, Warehouse, StockLevel, StockMovement, LowStockAlert
 
 # endpoint -> (model, field of a row that names it in a response)
 ENDPOINTS = {
-    "/api/v1/categories": (Category, "name"),
-    "/api/v1/products": (Product, "sku"),
-    "/api/v1/warehouses": (Warehouse, "code"),
-    "/api/v1/stock-levels": (StockLevel, "product_sku"),
-    "/api/v1/movements": (StockMovement, "reference"),
-    "/api/v1/low-stock-alerts": (LowStockAlert, "product_sku"),
+    "/api/v1/inventory/categories": (Category, "name"),
+    "/api/v1/inventory/products": (Product, "sku"),
+    "/api/v1/inventory/warehouses": (Warehouse, "code"),
+    "/api/v1/inventory/stock-levels": (StockLevel, "product_sku"),
+    "/api/v1/inventory/movements": (StockMovement, "reference"),
+    "/api/v1/inventory/low-stock-alerts": (LowStockAlert, "product_sku"),
 }
 
 
@@ -89,12 +89,13 @@ def test_another_tenants_id_is_a_404_and_the_own_id_works(url, rows, globex_clie
 
 def test_valuation_and_filters_do_not_reach_into_another_tenant(rows, globex_client):
     acme = rows["acme"]
-    codes = [w["code"] for w in globex_client.get("/api/v1/valuation").json()["warehouses"]]
+    valuation = globex_client.get("/api/v1/inventory/valuation").json()
+    codes = [w["code"] for w in valuation["warehouses"]]
     assert codes == ["GLOBEX-WH"]
-    for url, params in (("/api/v1/products", {"search": "ACME"}),
-                        ("/api/v1/stock-levels", {"product": acme[Product].pk}),
-                        ("/api/v1/movements", {"warehouse": acme[Warehouse].pk}),
-                        ("/api/v1/products", {"category": acme[Category].pk})):
+    for url, params in (("/api/v1/inventory/products", {"search": "ACME"}),
+                        ("/api/v1/inventory/stock-levels", {"product": acme[Product].pk}),
+                        ("/api/v1/inventory/movements", {"warehouse": acme[Warehouse].pk}),
+                        ("/api/v1/inventory/products", {"category": acme[Category].pk})):
         response = globex_client.get(url, params)
         assert response.status_code == 200
         assert response.json()["results"] == []
@@ -102,12 +103,14 @@ def test_valuation_and_filters_do_not_reach_into_another_tenant(rows, globex_cli
 
 def test_writes_cannot_target_another_tenants_rows(rows, globex_client, in_tenant):
     acme = rows["acme"]
-    assert globex_client.patch(f"/api/v1/products/{acme[Product].pk}", {"name": "x"},
+    assert globex_client.patch(f"/api/v1/inventory/products/{acme[Product].pk}", {"name": "x"},
                                format="json").status_code == 404
-    assert globex_client.delete(f"/api/v1/warehouses/{acme[Warehouse].pk}").status_code == 404
+    assert globex_client.delete(
+        f"/api/v1/inventory/warehouses/{acme[Warehouse].pk}").status_code == 404
     assert globex_client.post(
-        f"/api/v1/low-stock-alerts/{acme[LowStockAlert].pk}/acknowledge").status_code == 404
-    response = globex_client.post("/api/v1/movements", {
+        f"/api/v1/inventory/low-stock-alerts/{acme[LowStockAlert].pk}/acknowledge"
+    ).status_code == 404
+    response = globex_client.post("/api/v1/inventory/movements", {
         "kind": "receipt", "product": acme[Product].pk, "quantity": 1,
         "to_warehouse": acme[Warehouse].pk}, format="json")
     assert response.status_code == 400
@@ -124,4 +127,4 @@ def test_an_acme_key_sent_to_globex_is_a_401(rows, api_key_for, client_for):
     stranger = TenantClient("globex", HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     for url in ENDPOINTS:
         assert stranger.get(url).status_code == 401
-    assert stranger.get(f"/api/v1/products/{rows['acme'][Product].pk}").status_code == 401
+    assert stranger.get(f"/api/v1/inventory/products/{rows['acme'][Product].pk}").status_code == 401

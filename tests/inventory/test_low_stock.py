@@ -64,7 +64,7 @@ def test_acknowledging_silences_an_alert_without_resolving_it(client_for, in_ten
         f.receive(item, main, 1)
         low_stock_check()
         alert = LowStockAlert.objects.get()
-    url = f"/api/v1/low-stock-alerts/{alert.pk}/acknowledge"
+    url = f"/api/v1/inventory/low-stock-alerts/{alert.pk}/acknowledge"
     first = member.post(url)
     assert first.status_code == 200
     assert first.json()["status"] == "acknowledged"
@@ -76,6 +76,7 @@ def test_acknowledging_silences_an_alert_without_resolving_it(client_for, in_ten
     with in_tenant("acme"):
         assert low_stock_check() == {"raised": 0, "resolved": 0}
 
-    listed = member.get("/api/v1/low-stock-alerts", {"status": "acknowledged"}).json()
+    listed = member.get("/api/v1/inventory/low-stock-alerts", {"status": "acknowledged"}).json()
     assert [a["id"] for a in listed["results"]] == [alert.pk]
-    assert member.get("/api/v1/low-stock-alerts", {"status": "open"}).json()["results"] == []
+    assert member.get("/api/v1/inventory/low-stock-alerts",
+                      {"status": "open"}).json()["results"] == []

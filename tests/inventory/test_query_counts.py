@@ -12,9 +12,9 @@ from tests.inventory import factories as f
 
 pytestmark = pytest.mark.django_db
 
-LISTS = ["/api/v1/categories", "/api/v1/products", "/api/v1/products?search=item",
-         "/api/v1/products?low_stock=true", "/api/v1/warehouses", "/api/v1/stock-levels",
-         "/api/v1/movements", "/api/v1/low-stock-alerts", "/api/v1/valuation"]
+LISTS = [f"/api/v1/inventory/{path}" for path in (
+    "categories", "products", "products?search=item", "products?low_stock=true", "warehouses",
+    "stock-levels", "movements", "low-stock-alerts", "valuation")]
 
 
 def add_rows(count: int, user) -> None:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from saas_platform.errors import Conflict, InvalidInput
+from tenant_apps.core.errors import Conflict, InvalidInput
 from tenant_apps.inventory.models import StockLevel, StockMovement
 from tenant_apps.inventory.selectors import stock_ledger_quantity, stock_level_discrepancies
 from tenant_apps.inventory.services import (

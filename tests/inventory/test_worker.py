@@ -8,9 +8,10 @@ from celery.contrib.testing.worker import start_worker
 from django_tenants.utils import schema_context
 
 from saas_platform.celery import app
+from tenant_apps.core.models import Job
 from tenant_apps.inventory.models import LowStockAlert, Product
-from tenant_apps.inventory.tasks import check_low_stock, fan_out_check_low_stock
-from tenant_apps.jobs.models import Job
+from tenant_apps.inventory.tasks import check_low_stock
+from tenants.tasks import fan_out
 from tests.conftest import TenantClient
 from tests.inventory import factories as f
 
@@ -39,7 +40,8 @@ def test_an_import_queued_over_http_runs_on_the_worker_in_its_tenant(worker, scr
     with schema_context(tenant.schema_name):
         owner = User.objects.get(email=f"owner@{tenant.slug}.test")
     client = TenantClient(tenant.slug).login_as(owner)
-    response = client.post("/api/v1/imports?kind=products", data=b"sku,name\nW-1,Worker\n",
+    response = client.post("/api/v1/inventory/imports?kind=products",
+                           data=b"sku,name\nW-1,Worker\n",
                            content_type="text/csv")
     assert response.status_code == 202, response.content
 
@@ -64,7 +66,7 @@ def test_the_daily_low_stock_check_runs_in_every_active_tenant(worker, scratch_t
             f.receive(item, main, 2)
     tenant_suspend(slug=suspended.slug)
 
-    fan_out_check_low_stock.delay().get(timeout=30)
+    fan_out.delay("inventory.check_low_stock").get(timeout=30)
 
     def raised():
         with schema_context(active.schema_name):

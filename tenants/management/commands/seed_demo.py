@@ -1,16 +1,14 @@
 """``manage.py seed_demo``: the demo tenants ``acme`` and ``globex`` with an owner each.
 Idempotent: an existing tenant is left as it is."""
 
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
+from tenant_apps.core.contract import tenant_app_contracts
 from tenants.models import Tenant
 from tenants.provisioning import tenant_provision
 
-DEMO_SEEDERS = ["tenant_apps.inventory.demo", "tenant_apps.attendance.demo"]
 DEMO_TENANTS = [
     ("acme", "Acme Corporation", "owner@acme.example", "acme-demo-password"),
     ("globex", "Globex Corporation", "owner@globex.example", "globex-demo-password"),
@@ -45,13 +43,10 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines) + "\n")
 
     def after_seed(self, slug: str) -> None:
-        """Let each tenant app add its demo data (``tenant_apps.<app>.demo.seed()``, run in the
-        tenant's schema; each seeder is idempotent)."""
+        """Run each tenant app's demo seeder (from its contract) in the tenant's schema; each
+        seeder is idempotent. A seeder that does not resolve is an error, not a skip."""
+        seeders = [c.seeder() for c in tenant_app_contracts() if c.demo_seeder]
         tenant = Tenant.objects.get(slug=slug)
-        for module_name in DEMO_SEEDERS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            with schema_context(tenant.schema_name):
-                module.seed()
+        with schema_context(tenant.schema_name):
+            for seed in seeders:
+                seed()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from saas_platform.errors import PlatformError
+from tenant_apps.core.errors import PlatformError
 from tenants.archive import tenant_archive, tenant_restore
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schemas import SCHEMA_METHODS

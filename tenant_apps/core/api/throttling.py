@@ -94,7 +94,7 @@ class ApiKeyRateThrottle(WindowRateThrottle):
     scope = "api_key"
 
     def ident(self, request) -> str | None:
-        from tenant_apps.api_keys.models import ApiKey
+        from tenant_apps.core.models import ApiKey
 
         # Prefixes are unique within a tenant; the schema name in the key does the rest.
         return request.auth.prefix if isinstance(request.auth, ApiKey) else None

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from saas_platform.errors import NotFound
-from tenant_apps.api_keys.models import ApiKey, ApiKeyScope
+from tenant_apps.core.errors import NotFound
+from tenant_apps.core.models import ApiKey, ApiKeyScope
 
 
 def hash_key(raw_key: str) -> str:

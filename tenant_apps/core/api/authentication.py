@@ -11,4 +11,4 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
 
 class PlatformSessionScheme(SessionScheme):
-    target_class = "saas_platform.api.authentication.SessionAuthentication"
+    target_class = "tenant_apps.core.api.authentication.SessionAuthentication"

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from saas_platform.errors import PlatformError
+from tenant_apps.core.errors import PlatformError
 
 logger = logging.getLogger(__name__)
 

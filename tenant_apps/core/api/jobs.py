@@ -4,10 +4,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
-from saas_platform.api.permissions import has_role, role_required
-from saas_platform.errors import NotFound
-from shared_apps.accounts.models import Role
-from tenant_apps.jobs.models import Job
+from tenant_apps.core.api.permissions import has_role, role_required
+from tenant_apps.core.errors import NotFound
+from tenant_apps.core.models import Job
+from tenant_apps.core.roles import Role
 
 
 class JobSerializer(serializers.ModelSerializer):

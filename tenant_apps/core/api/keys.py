@@ -3,11 +3,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from saas_platform.api.permissions import SessionOnly, role_required
-from saas_platform.api.serializers import StrictFieldsMixin
-from shared_apps.accounts.models import Role
-from tenant_apps.api_keys.models import ApiKey, ApiKeyScope
-from tenant_apps.api_keys.services import api_key_create, api_key_revoke
+from tenant_apps.core.api.permissions import SessionOnly, role_required
+from tenant_apps.core.api.serializers import StrictFieldsMixin
+from tenant_apps.core.models import ApiKey, ApiKeyScope
+from tenant_apps.core.roles import Role
+from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

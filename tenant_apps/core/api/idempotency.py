@@ -17,7 +17,7 @@ import json
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 
-from saas_platform.errors import Conflict, InvalidInput, Unprocessable
+from tenant_apps.core.errors import Conflict, InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -41,7 +41,7 @@ def idempotent(view_method):
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
-        from tenant_apps.api_keys.models import IdempotencyRecord
+        from tenant_apps.core.models import IdempotencyRecord
 
         key = request.headers.get(HEADER)
         if not key:

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tenant_apps.jobs.models import Job, JobStatus
+from tenant_apps.core.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ key is a viewer, a ``read_write`` key at most an admin (never owner), and neithe
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from shared_apps.accounts.models import ROLE_RANK, Role
+from tenant_apps.core.roles import ROLE_RANK, Role
 
 SCOPE_CEILING = {"read": Role.VIEWER, "read_write": Role.ADMIN}
 

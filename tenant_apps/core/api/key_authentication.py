@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from tenant_apps.api_keys.services import api_key_authenticate
+from tenant_apps.core.services.api_keys import api_key_authenticate
 
 KEYWORD = "Api-Key"
 
@@ -30,7 +30,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "tenant_apps.api_keys.authentication.ApiKeyAuthentication"
+    target_class = "tenant_apps.core.api.key_authentication.ApiKeyAuthentication"
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):

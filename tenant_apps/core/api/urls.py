@@ -1,0 +1,17 @@
+"""The core's own routes under /api/v1/: who am I, API keys and jobs."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from tenant_apps.core.api.jobs import JobViewSet
+from tenant_apps.core.api.keys import ApiKeyViewSet
+from tenant_apps.core.api.me import MeView
+
+router = SimpleRouter(trailing_slash=False)
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,4 @@
+from tenant_apps.core.models.api_keys import ApiKey, ApiKeyScope, IdempotencyRecord
+from tenant_apps.core.models.jobs import Job, JobStatus
+
+__all__ = ["ApiKey", "ApiKeyScope", "IdempotencyRecord", "Job", "JobStatus"]

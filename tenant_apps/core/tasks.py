@@ -1,0 +1,15 @@
+"""Periodic jobs of the core, declared in its contract: each runs once per active tenant, in that
+tenant's schema (the fan-out is tenants.fan_out)."""
+
+from celery import shared_task
+from django.contrib.sessions.models import Session
+from django.db import OperationalError, connection
+from django.utils import timezone
+
+
+@shared_task(name="core.clear_expired_sessions", acks_late=True,
+             autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def clear_expired_sessions() -> dict:
+    """Sessions live in each schema (public's operators, each tenant's members)."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return {"schema": connection.schema_name, "deleted": deleted}

@@ -1,0 +1,16 @@
+"""The inventory pages of the tenant web app, mounted at /inventory/ by the app's contract."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@login_required
+@ensure_csrf_cookie
+def inventory_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/inventory.html", {"tenant": request.tenant})
+
+
+urlpatterns = [path("", inventory_page, name="home")]
