@@ -7,8 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters as filters
 from django.db.models import DateField, F, Func, Q, QuerySet
 from django.db.models.functions import Cast
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from tenant_apps.attendance.models import (
     AttendanceCorrection,
@@ -18,16 +16,7 @@ from tenant_apps.attendance.models import (
     Site,
     Source,
 )
-from tenant_apps.core.api.filters import IdFilter, StrictFilterSet
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(filters.TypedChoiceFilter):
-    """``true``/``false``; anything else is a 400 rather than silently ignored."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(choices=[("true", "true"), ("false", "false")],
-                         coerce=lambda value: value == "true", **kwargs)
+from tenant_apps.core.api.filters import BooleanFilter, IdFilter, StrictFilterSet
 
 
 class SiteFilter(StrictFilterSet):
@@ -37,7 +26,7 @@ class SiteFilter(StrictFilterSet):
 
 
 class EmployeeFilter(StrictFilterSet):
-    active = StrictBooleanFilter(field_name="active")
+    active = BooleanFilter(field_name="active")
     default_site = IdFilter(field_name="default_site_id")
     user = IdFilter(field_name="user_id")
 
@@ -70,7 +59,7 @@ def _local_check_in_date() -> Cast:
 class AttendanceRecordFilter(StrictFilterSet):
     employee = IdFilter(field_name="employee_id")
     site = IdFilter(field_name="site_id")
-    open = StrictBooleanFilter(method="filter_open", label="Only open (true) or closed (false).")
+    open = BooleanFilter(method="filter_open", label="Only open (true) or closed (false).")
     source = filters.ChoiceFilter(choices=Source.choices)
 
     class Meta:

@@ -5,7 +5,6 @@ selectors read. Roles: viewers read; members record movements and acknowledge al
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
@@ -14,22 +13,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenant_apps.core.api.idempotency import idempotent
-from tenant_apps.core.api.jobs import JobSerializer
+from tenant_apps.core.api.jobs import JobSerializer, job_accepted
+from tenant_apps.core.api.key_authentication import request_api_key
 from tenant_apps.core.api.permissions import role_required
+from tenant_apps.core.api.viewsets import ServiceModelViewSet
 from tenant_apps.core.errors import InvalidInput
-from tenant_apps.core.models import ApiKey
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.jobs import job_start
 from tenant_apps.inventory import selectors, services
 from tenant_apps.inventory.csv_import import PayloadTooLarge, csv_check_header, csv_decode
 from tenant_apps.inventory.filters import (
-    FILTER_BACKENDS,
     LowStockAlertFilter,
     MovementFilter,
     ProductFilter,
     StockLevelFilter,
 )
-from tenant_apps.inventory.models import Category, Warehouse
 from tenant_apps.inventory.serializers import (
     PRODUCT_ROW_FIELDS,
     BulkMovementSerializer,
@@ -47,35 +45,27 @@ from tenant_apps.inventory.serializers import (
 )
 from tenant_apps.inventory.tasks import run_export, run_import
 
-CatalogPermission = role_required(read=Role.VIEWER, write=Role.ADMIN)
 StockPermission = role_required(read=Role.VIEWER, write=Role.MEMBER)
 AdminOnly = role_required(read=Role.ADMIN, write=Role.ADMIN)
 
 
 def _api_key_prefix(request) -> str:
-    return request.auth.prefix if isinstance(request.auth, ApiKey) else ""
+    api_key = request_api_key(request)
+    return api_key.prefix if api_key is not None else ""
 
 
 # -- catalog ----------------------------------------------------------------------------------
-class CategoryViewSet(viewsets.ModelViewSet):
-    filter_backends = FILTER_BACKENDS
+class CategoryViewSet(ServiceModelViewSet):
+    entity = "category"
+    create_service = staticmethod(services.category_create)
+    update_service = staticmethod(services.category_update)
+    delete_service = staticmethod(services.category_delete)
     serializer_class = CategorySerializer
-    permission_classes = [CatalogPermission]
     search_fields = ["name"]
     ordering_fields = ["name", "created_at", "product_count"]
 
     def get_queryset(self):
-        return Category.objects.annotate(product_count=Count("products")).order_by("name", "id")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.category_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.category_update(category=serializer.instance,
-                                                       **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.category_delete(category=instance)
+        return selectors.category_list()
 
 
 class _ProductRows:
@@ -96,10 +86,12 @@ class _ProductRows:
                 for values in self.queryset.values(*PRODUCT_ROW_FIELDS)[page]]
 
 
-class ProductViewSet(viewsets.ModelViewSet):
-    filter_backends = FILTER_BACKENDS
+class ProductViewSet(ServiceModelViewSet):
+    entity = "product"
+    create_service = staticmethod(services.product_create)
+    update_service = staticmethod(services.product_update)
+    delete_service = staticmethod(services.product_delete)
     serializer_class = ProductSerializer
-    permission_classes = [CatalogPermission]
     filterset_class = ProductFilter
     ordering_fields = ["sku", "name", "price", "cost", "on_hand", "created_at", "updated_at"]
 
@@ -110,34 +102,18 @@ class ProductViewSet(viewsets.ModelViewSet):
         page = self.paginate_queryset(_ProductRows(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(page)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.product_create(**serializer.validated_data)
 
-    def perform_update(self, serializer):
-        serializer.instance = services.product_update(product=serializer.instance,
-                                                      **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.product_delete(product=instance)
-
-
-class WarehouseViewSet(viewsets.ModelViewSet):
-    filter_backends = FILTER_BACKENDS
+class WarehouseViewSet(ServiceModelViewSet):
+    entity = "warehouse"
+    create_service = staticmethod(services.warehouse_create)
+    update_service = staticmethod(services.warehouse_update)
+    delete_service = staticmethod(services.warehouse_delete)
     serializer_class = WarehouseSerializer
-    permission_classes = [CatalogPermission]
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "created_at"]
-    queryset = Warehouse.objects.all()
 
-    def perform_create(self, serializer):
-        serializer.instance = services.warehouse_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.warehouse_update(warehouse=serializer.instance,
-                                                        **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.warehouse_delete(warehouse=instance)
+    def get_queryset(self):
+        return selectors.warehouse_list()
 
 
 # -- stock ------------------------------------------------------------------------------------
@@ -145,7 +121,6 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
     """Stock of each product per warehouse (rows exist where a product was ever stocked)."""
 
     serializer_class = StockLevelSerializer
-    filter_backends = FILTER_BACKENDS
     permission_classes = [StockPermission]
     filterset_class = StockLevelFilter
     search_fields = ["product__sku", "product__name", "warehouse__code"]
@@ -161,7 +136,6 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     adjustment. POSTs accept an ``Idempotency-Key`` header."""
 
     serializer_class = MovementSerializer
-    filter_backends = FILTER_BACKENDS
     permission_classes = [StockPermission]
     filterset_class = MovementFilter
     # A scan of the ledger: for finding a delivery note, not for browsing.
@@ -206,7 +180,6 @@ class ValuationView(APIView):
 
 
 class LowStockAlertViewSet(viewsets.ReadOnlyModelViewSet):
-    filter_backends = FILTER_BACKENDS
     serializer_class = LowStockAlertSerializer
     permission_classes = [StockPermission]
     filterset_class = LowStockAlertFilter
@@ -240,11 +213,6 @@ class CsvParser(parsers.BaseParser):
 
 # Multipart framing around the file: boundaries, part headers, the kind field.
 _MULTIPART_SLACK = 64 * 1024
-
-
-def _job_response(job) -> Response:
-    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
-                    headers={"Location": f"/api/v1/jobs/{job.pk}"})
 
 
 class ImportView(APIView):
@@ -285,7 +253,7 @@ class ImportView(APIView):
         csv_check_header(kind=kind, text=text)
         job = job_start(kind=f"inventory.import_{kind}", task=run_import,
                         created_by=request.user, params={"kind": kind}, input_text=text)
-        return _job_response(job)
+        return job_accepted(job)
 
 
 class ExportView(APIView):
@@ -301,4 +269,4 @@ class ExportView(APIView):
         kind = form.validated_data["kind"]
         job = job_start(kind=f"inventory.export_{kind}", task=run_export,
                         created_by=request.user, params={"kind": kind})
-        return _job_response(job)
+        return job_accepted(job)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -28,6 +29,7 @@ from tenant_apps.inventory.models import (
     LEVEL_DIGITS,
     QUANTITY_PLACES,
     SKU_KEY,
+    Category,
     LowStockAlert,
     Product,
     StockLevel,
@@ -61,6 +63,14 @@ class _LikePrefix(Lookup):
 
 
 # -- products ---------------------------------------------------------------------------------
+def category_list() -> QuerySet[Category]:
+    return Category.objects.annotate(product_count=Count("products")).order_by("name", "id")
+
+
+def warehouse_list() -> QuerySet[Warehouse]:
+    return Warehouse.objects.all()
+
+
 def _low_level_of(product_ref: str = "pk"):
     """Levels of the outer product at or below its reorder level in an active warehouse."""
     return StockLevel.objects.filter(

@@ -290,6 +290,7 @@ def test_concurrent_requests_never_exceed_the_limit(api_key_for, monkeypatch):
 
 def test_rate_limiter_outage_does_not_take_the_api_down(client_for, monkeypatch):
     import redis
+
     from tenant_apps.core.api import throttling
 
     monkeypatch.setattr(throttling, "_client", redis.Redis(host="127.0.0.1", port=1,

@@ -1,17 +1,24 @@
-"""A FilterSet that refuses what django-filter would silently ignore.
+"""Query-parameter filters shared by every tenant app's lists: each refuses what django-filter
+or DRF would silently ignore. An integrator who sent ``?to=``, ``?active=maybe``, ``?product=abc``
+or ``?ordering=bogus`` meant something, and a silently unfiltered (or unordered) list is the worst
+answer: each is a 400 naming the parameter."""
 
-django-filter treats ``?to=`` (present but empty) as "no filter", and answers 200 with every row.
-For a typed filter (date, number, choice, boolean) an empty value is a malformed request: an
-integrator who sent ``?to=`` meant something, and a silently unfiltered list is the worst answer.
-"""
+from __future__ import annotations
 
+import datetime as dt
+
+import django_filters as filters
 from django import forms
-from django_filters import rest_framework as filters
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
 
 
 class StrictFilterSet(filters.FilterSet):
+    """A present but empty typed parameter (date, number, choice, boolean) is a 400."""
+
     def is_valid(self) -> bool:
         valid = super().is_valid()
         for name, declared in self.filters.items():
@@ -41,6 +48,71 @@ class StrictIdField(forms.IntegerField):
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.Filter):
-    """Rows pointing at this id; an id that matches nothing gives an empty list."""
+    """Rows pointing at this id; an id that matches nothing gives an empty list. An integer, not
+    NumberFilter's decimal: a numeric parameter compared with a bigint column would keep
+    PostgreSQL from using the index."""
 
     field_class = StrictIdField
+
+
+class StrictBooleanField(forms.Field):
+    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Use true or false.")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(filters.Filter):
+    """``true``/``false`` (or 1/0, yes/no); anything else is a 400."""
+
+    field_class = StrictBooleanField
+
+
+class InstantField(forms.Field):
+    """An ISO 8601 date (midnight UTC) or date and time; without an offset, UTC."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise forms.ValidationError(
+                "Enter a date (2026-01-31) or a date and time (2026-01-31T08:00:00Z).") from None
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        try:
+            # Sent to PostgreSQL in UTC: it refuses offsets beyond +-15:59 that Python accepts.
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("That instant is out of range.") from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantFilter(filters.Filter):
+    field_class = InstantField
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` with a field the list cannot be ordered by is a 400 listing the choices
+    (DRF would silently fall back to the default order)."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len(fields):
+            choices = [name for name, _ in self.get_valid_fields(queryset, view,
+                                                                 {"request": request})]
+            raise serializers.ValidationError(
+                {self.ordering_param: [f"Order by one of: {', '.join(choices)} (prefix - for "
+                                       "descending)."]})
+        return valid
+
+

@@ -17,6 +17,7 @@ import json
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 
+from tenant_apps.core.api.key_authentication import request_api_key
 from tenant_apps.core.errors import Conflict, InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
@@ -29,10 +30,9 @@ def _fingerprint(request) -> str:
 
 
 def _caller(request) -> str:
-    auth = request.auth
-    prefix = getattr(auth, "prefix", None)
-    if prefix:
-        return f"key:{prefix}"
+    api_key = request_api_key(request)
+    if api_key is not None:
+        return f"key:{api_key.prefix}"
     return f"user:{request.user.pk}"
 
 

@@ -1,8 +1,9 @@
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from tenant_apps.core.api.permissions import has_role, role_required
 from tenant_apps.core.errors import NotFound
@@ -51,3 +52,9 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         filename = job.output_name or "export.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def job_accepted(job: Job) -> Response:
+    """The answer of every endpoint that starts a job: 202 with the job, and where to poll it."""
+    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": f"/api/v1/jobs/{job.pk}"})

@@ -1,9 +1,17 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from tenant_apps.core.models import ApiKey
 from tenant_apps.core.services.api_keys import api_key_authenticate
 
 KEYWORD = "Api-Key"
+
+
+def request_api_key(request) -> ApiKey | None:
+    """The API key a request was authenticated with, or None (a session, or anonymous). The one
+    answer to "is this an API-key request?" for views, throttles and idempotency."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiKey) else None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

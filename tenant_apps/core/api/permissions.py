@@ -6,6 +6,7 @@ key is a viewer, a ``read_write`` key at most an admin (never owner), and neithe
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from tenant_apps.core.api.key_authentication import request_api_key
 from tenant_apps.core.roles import ROLE_RANK, Role
 
 SCOPE_CEILING = {"read": Role.VIEWER, "read_write": Role.ADMIN}
@@ -16,9 +17,9 @@ def effective_role(request) -> str | None:
     if not (user and user.is_authenticated and user.is_active):
         return None
     role = Role(user.role)
-    scope = getattr(request.auth, "scope", None)
-    if scope is not None:
-        ceiling = SCOPE_CEILING[scope]
+    api_key = request_api_key(request)
+    if api_key is not None:
+        ceiling = SCOPE_CEILING[api_key.scope]
         if ROLE_RANK[ceiling] < ROLE_RANK[role]:
             role = ceiling
     return role
@@ -49,4 +50,4 @@ class SessionOnly(BasePermission):
     message = "This action needs a signed-in user, not an API key."
 
     def has_permission(self, request, view) -> bool:
-        return request.auth is None or not hasattr(request.auth, "scope")
+        return request_api_key(request) is None

@@ -94,7 +94,8 @@ class ApiKeyRateThrottle(WindowRateThrottle):
     scope = "api_key"
 
     def ident(self, request) -> str | None:
-        from tenant_apps.core.models import ApiKey
+        from tenant_apps.core.api.key_authentication import request_api_key
 
         # Prefixes are unique within a tenant; the schema name in the key does the rest.
-        return request.auth.prefix if isinstance(request.auth, ApiKey) else None
+        api_key = request_api_key(request)
+        return api_key.prefix if api_key is not None else None

@@ -1,6 +1,6 @@
-"""Writes of the inventory: catalog, stock movements, low-stock alerts.
+"""Stock movements: the only place stock changes.
 
-Stock changes only here. ``stock_movements_record`` writes the movements and updates the levels
+ ``stock_movements_record`` writes the movements and updates the levels
 in one transaction, and is safe under concurrent writers: the level rows it touches are locked in
 one statement, in a fixed order (product id, warehouse id), so two transactions can wait for each
 other but never deadlock (a transfer A->B and one B->A lock the same two rows in the same order),
@@ -14,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tenant_apps.core.errors import Conflict, InvalidInput
@@ -23,9 +22,6 @@ from tenant_apps.inventory.models import (
     MAX_LEVEL,
     MAX_QUANTITY,
     QUANTITY_PLACES,
-    SKU_KEY,
-    Category,
-    LowStockAlert,
     MovementKind,
     Product,
     StockLevel,
@@ -40,94 +36,6 @@ MAX_BULK_MOVEMENTS = 1000
 Errors = dict[str, list[str]]
 
 
-# -- catalog ----------------------------------------------------------------------------------
-# The serializers check uniqueness first, for a friendly message; a request that races another
-# past that check hits the unique index instead, and is answered the same way: the clash is
-# looked up again (by value, so nothing depends on how the index is named in a given schema).
-def _clashes(instance: models.Model) -> Errors:
-    errors: Errors = {}
-    others = type(instance).objects.exclude(pk=instance.pk)
-    if isinstance(instance, Category):
-        if others.filter(name__iexact=instance.name).exists():
-            errors["name"] = ["A category with this name exists."]
-    elif isinstance(instance, Product):
-        if others.alias(key=SKU_KEY).filter(key=instance.sku.lower()).exists():
-            errors["sku"] = ["A product with this SKU exists."]
-        if instance.barcode and others.filter(barcode=instance.barcode).exists():
-            errors["barcode"] = ["A product with this barcode exists."]
-    elif isinstance(instance, Warehouse) and others.filter(code=instance.code).exists():
-        errors["code"] = ["A warehouse with this code exists."]
-    return errors
-
-
-def _save(instance: models.Model) -> models.Model:
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError:
-        errors = _clashes(instance)
-        if errors:
-            raise InvalidInput(fields=errors) from None
-        raise
-    return instance
-
-
-def _apply(instance: models.Model, changes: dict) -> models.Model:
-    for name, value in changes.items():
-        setattr(instance, name, value)
-    return _save(instance)
-
-
-def _delete(instance: models.Model, *, code: str, message: str) -> None:
-    try:
-        with transaction.atomic():
-            instance.delete()
-    except (models.ProtectedError, models.RestrictedError):
-        raise Conflict(message, code=code) from None
-
-
-def category_create(*, name: str, description: str = "") -> Category:
-    return _save(Category(name=name, description=description))
-
-
-def category_update(*, category: Category, **changes) -> Category:
-    return _apply(category, changes)
-
-
-def category_delete(*, category: Category) -> None:
-    _delete(category, code="category_in_use",
-            message="This category still has products; move them to another category first.")
-
-
-def product_create(**fields) -> Product:
-    return _save(Product(**fields))
-
-
-def product_update(*, product: Product, **changes) -> Product:
-    return _apply(product, changes)
-
-
-def product_delete(*, product: Product) -> None:
-    _delete(product, code="product_in_use",
-            message="This product has stock movements and cannot be deleted; deactivate it "
-                    "instead.")
-
-
-def warehouse_create(**fields) -> Warehouse:
-    return _save(Warehouse(**fields))
-
-
-def warehouse_update(*, warehouse: Warehouse, **changes) -> Warehouse:
-    return _apply(warehouse, changes)
-
-
-def warehouse_delete(*, warehouse: Warehouse) -> None:
-    _delete(warehouse, code="warehouse_in_use",
-            message="This warehouse has stock movements and cannot be deleted; deactivate it "
-                    "instead.")
-
-
-# -- stock movements --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MovementInput:
     """One movement to record; ids, so that a batch is resolved in two queries."""
@@ -408,40 +316,3 @@ def _renumbered(name: str, count_of: list[int]) -> str:
     return f"{prefix}.{count_of[int(index)]}.{rest}"
 
 
-# -- low-stock alerts -------------------------------------------------------------------------
-def _low_levels():
-    """Levels at or below their product's reorder level, where the product is tracked (reorder
-    level above zero) and both product and warehouse are active."""
-    return StockLevel.objects.filter(
-        product__reorder_level__gt=0, quantity__lte=F("product__reorder_level"),
-        product__is_active=True, warehouse__is_active=True)
-
-
-def low_stock_check() -> dict[str, int]:
-    """Raise an alert for each low level that has no unresolved one, and resolve the alerts
-    whose level has recovered. Idempotent; safe to run twice at once (the partial unique index
-    keeps one unresolved alert per product and warehouse)."""
-    now = timezone.now()
-    unresolved = LowStockAlert.objects.filter(resolved_at__isnull=True)
-    low = _low_levels().exclude(Exists(unresolved.filter(
-        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))))
-    new_alerts = [
-        LowStockAlert(product_id=level.product_id, warehouse_id=level.warehouse_id,
-                      quantity=level.quantity, reorder_level=level.reorder)
-        for level in low.annotate(reorder=F("product__reorder_level"))]
-    # A concurrent check may have raised some of them since: those are skipped.
-    LowStockAlert.objects.bulk_create(new_alerts, ignore_conflicts=True, batch_size=1000)
-    recovered = unresolved.exclude(Exists(_low_levels().filter(
-        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))))
-    resolved = recovered.update(resolved_at=now)
-    return {"raised": len(new_alerts), "resolved": resolved}
-
-
-def low_stock_alert_acknowledge(*, alert: LowStockAlert, user) -> LowStockAlert:
-    """Mark an alert as seen; it stays unresolved (and no new one is raised) until the level
-    recovers. Acknowledging twice keeps the first acknowledgement."""
-    updated = LowStockAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=user)
-    if updated:
-        alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
-    return alert
