@@ -39,46 +39,25 @@ from tenant_apps.attendance.serializers import (
 )
 from tenant_apps.attendance.tasks import export_timesheets
 from tenant_apps.core.api.idempotency import idempotent
-from tenant_apps.core.api.jobs import JobSerializer
+from tenant_apps.core.api.jobs import JobSerializer, job_accepted
+from tenant_apps.core.api.key_authentication import request_api_key
 from tenant_apps.core.api.permissions import has_role, role_required
+from tenant_apps.core.api.viewsets import ServiceModelViewSet
 from tenant_apps.core.errors import Forbidden, InvalidInput
-from tenant_apps.core.models import ApiKey
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.jobs import job_start
 
 ViewerReadsAdminWrites = role_required(read=Role.VIEWER, write=Role.ADMIN)
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
-    """CRUD whose writes go through the app's services: ``<entity>_create(**data)``,
-    ``<entity>_update(<entity>_id=..., changes=data)``, ``<entity>_delete(<entity>_id=...)``."""
-
-    permission_classes = [ViewerReadsAdminWrites]
-    entity: str
-    list_selector: staticmethod
-
-    def get_queryset(self):
-        return self.list_selector()
-
-    def _service(self, action: str):
-        return getattr(services, f"{self.entity}_{action}")
-
-    def perform_create(self, serializer) -> None:
-        serializer.instance = self._service("create")(**serializer.validated_data)
-
-    def perform_update(self, serializer) -> None:
-        serializer.instance = self._service("update")(
-            **{f"{self.entity}_id": serializer.instance.pk}, changes=serializer.validated_data)
-
-    def perform_destroy(self, instance) -> None:
-        self._service("delete")(**{f"{self.entity}_id": instance.pk})
-
-
 class SiteViewSet(ServiceModelViewSet):
     """Places where employees work, each with a geofence and an IANA time zone."""
 
-    entity = "site"
     list_selector = staticmethod(selectors.site_list)
+    entity = "site"
+    create_service = staticmethod(services.site_create)
+    update_service = staticmethod(services.site_update)
+    delete_service = staticmethod(services.site_delete)
     serializer_class = SiteSerializer
     filterset_class = SiteFilter
     search_fields = ["name", "time_zone"]
@@ -87,8 +66,11 @@ class SiteViewSet(ServiceModelViewSet):
 
 
 class EmployeeViewSet(ServiceModelViewSet):
-    entity = "employee"
     list_selector = staticmethod(selectors.employee_list)
+    entity = "employee"
+    create_service = staticmethod(services.employee_create)
+    update_service = staticmethod(services.employee_update)
+    delete_service = staticmethod(services.employee_delete)
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter
     search_fields = ["code", "name", "email"]
@@ -97,8 +79,11 @@ class EmployeeViewSet(ServiceModelViewSet):
 
 
 class ShiftViewSet(ServiceModelViewSet):
-    entity = "shift"
     list_selector = staticmethod(selectors.shift_list)
+    entity = "shift"
+    create_service = staticmethod(services.shift_create)
+    update_service = staticmethod(services.shift_update)
+    delete_service = staticmethod(services.shift_delete)
     serializer_class = ShiftSerializer
     search_fields = ["name"]
     ordering_fields = ["id", "name", "start_time", "end_time"]
@@ -106,8 +91,11 @@ class ShiftViewSet(ServiceModelViewSet):
 
 
 class ShiftAssignmentViewSet(ServiceModelViewSet):
-    entity = "shift_assignment"
     list_selector = staticmethod(selectors.shift_assignment_list)
+    entity = "shift_assignment"
+    create_service = staticmethod(services.shift_assignment_create)
+    update_service = staticmethod(services.shift_assignment_update)
+    delete_service = staticmethod(services.shift_assignment_delete)
     serializer_class = ShiftAssignmentSerializer
     filterset_class = ShiftAssignmentFilter
     search_fields = ["employee__code", "employee__name", "shift__name", "site__name"]
@@ -166,7 +154,7 @@ def _source(request: Request, *, kiosk: bool) -> str:
         if not has_role(request, Role.ADMIN):
             raise Forbidden("Only admins can record kiosk check-ins.")
         return Source.KIOSK
-    return Source.API if isinstance(request.auth, ApiKey) else Source.WEB
+    return Source.API if request_api_key(request) is not None else Source.WEB
 
 
 def _acting_for(request: Request, employee_id: int | None) -> int:
@@ -252,5 +240,4 @@ class ExportView(APIView):
         serializer.is_valid(raise_exception=True)
         job = job_start(kind=EXPORT_KIND, task=export_timesheets, created_by=request.user,
                         params={"month": serializer.validated_data["month"]})
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": f"/api/v1/jobs/{job.pk}"})
+        return job_accepted(job)

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from tenant_apps.attendance.models import Employee
 from tenant_apps.attendance.selectors import TimesheetDay, month_bounds, timesheets_for_period
+from tenant_apps.core.csv_cells import csv_safe
 from tenant_apps.core.models import Job
 from tenant_apps.core.services.jobs import JobFailed, Progress
 
@@ -24,13 +25,6 @@ COLUMNS = ["employee_code", "employee_name", "date", "status", "site", "time_zon
            "worked_hours", "late_minutes", "early_leave_minutes"]
 
 
-def _cell(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 def _local(instant: datetime | None, zone: ZoneInfo | None) -> str:
     if instant is None or zone is None:
         return ""
@@ -41,9 +35,9 @@ def _row(employee: Employee, day: TimesheetDay) -> list:
     occ, zone = day.occurrence, day.zone
     site = occ.site if occ else (day.records[0].site if day.records else None)
     return [
-        _cell(employee.code), _cell(employee.name), day.date.isoformat(), day.status,
-        _cell(site.name) if site else "", zone.key if zone else "",
-        _cell(occ.shift.name) if occ else "",
+        csv_safe(employee.code), csv_safe(employee.name), day.date.isoformat(), day.status,
+        csv_safe(site.name) if site else "", zone.key if zone else "",
+        csv_safe(occ.shift.name) if occ else "",
         _local(occ.start, zone) if occ else "", _local(occ.end, zone) if occ else "",
         _local(day.first_check_in, zone), _local(day.last_check_out, zone),
         f"{day.worked_minutes / 60:.2f}", day.late_minutes, day.early_leave_minutes,

@@ -56,6 +56,7 @@ def _api_key_prefix(request) -> str:
 
 # -- catalog ----------------------------------------------------------------------------------
 class CategoryViewSet(ServiceModelViewSet):
+    list_selector = staticmethod(selectors.category_list)
     entity = "category"
     create_service = staticmethod(services.category_create)
     update_service = staticmethod(services.category_update)
@@ -63,9 +64,6 @@ class CategoryViewSet(ServiceModelViewSet):
     serializer_class = CategorySerializer
     search_fields = ["name"]
     ordering_fields = ["name", "created_at", "product_count"]
-
-    def get_queryset(self):
-        return selectors.category_list()
 
 
 class _ProductRows:
@@ -87,6 +85,7 @@ class _ProductRows:
 
 
 class ProductViewSet(ServiceModelViewSet):
+    list_selector = staticmethod(selectors.product_list)
     entity = "product"
     create_service = staticmethod(services.product_create)
     update_service = staticmethod(services.product_update)
@@ -95,15 +94,13 @@ class ProductViewSet(ServiceModelViewSet):
     filterset_class = ProductFilter
     ordering_fields = ["sku", "name", "price", "cost", "on_hand", "created_at", "updated_at"]
 
-    def get_queryset(self):
-        return selectors.product_list()
-
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(_ProductRows(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(page)
 
 
 class WarehouseViewSet(ServiceModelViewSet):
+    list_selector = staticmethod(selectors.warehouse_list)
     entity = "warehouse"
     create_service = staticmethod(services.warehouse_create)
     update_service = staticmethod(services.warehouse_update)
@@ -111,9 +108,6 @@ class WarehouseViewSet(ServiceModelViewSet):
     serializer_class = WarehouseSerializer
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "created_at"]
-
-    def get_queryset(self):
-        return selectors.warehouse_list()
 
 
 # -- stock ------------------------------------------------------------------------------------

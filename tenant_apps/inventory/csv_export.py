@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import F
 from django.utils import timezone
 
+from tenant_apps.core.csv_cells import csv_safe
 from tenant_apps.core.models import Job
 from tenant_apps.core.services.jobs import Progress
 from tenant_apps.inventory.models import Product, StockLevel
@@ -24,20 +25,14 @@ PRODUCT_COLUMNS = ["sku", "name", "description", "unit", "category", "barcode", 
 STOCK_COLUMNS = ["sku", "name", "warehouse", "quantity", "unit", "cost", "value"]
 
 
-def _safe(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (CSV injection): product names come
-    from users, and the file is opened by others."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _product_rows() -> Iterable[list]:
     products = (Product.objects.order_by("sku", "id")
                 .values_list("sku", "name", "description", "unit", "category__name", "barcode",
                              "price", "cost", "reorder_level", "is_active"))
     for sku, name, description, unit, category, barcode, price, cost, reorder, active in (
             products.iterator(chunk_size=CHUNK)):
-        yield [_safe(sku), _safe(name), _safe(description), unit, _safe(category or ""),
-               _safe(barcode), price, cost, reorder, "true" if active else "false"]
+        yield [csv_safe(sku), csv_safe(name), csv_safe(description), unit, csv_safe(category or ""),
+               csv_safe(barcode), price, cost, reorder, "true" if active else "false"]
 
 
 def _stock_rows() -> Iterable[list]:
@@ -47,7 +42,7 @@ def _stock_rows() -> Iterable[list]:
                            "product__unit", "product__cost")
               .annotate(value=F("quantity") * F("product__cost")))
     for sku, name, warehouse, quantity, unit, cost, value in levels.iterator(chunk_size=CHUNK):
-        yield [_safe(sku), _safe(name), warehouse, quantity, unit, cost, round(value, 2)]
+        yield [csv_safe(sku), csv_safe(name), warehouse, quantity, unit, cost, round(value, 2)]
 
 
 SOURCES: dict[str, tuple[list[str], Callable[[], Iterable[list]], Callable[[], int]]] = {

@@ -2,6 +2,7 @@
 filters, ordering, paging) and writes that go through the app's services.
 
     class WarehouseViewSet(ServiceModelViewSet):
+        list_selector = staticmethod(selectors.warehouse_list)        # () -> QuerySet
         entity = "warehouse"
         create_service = staticmethod(services.warehouse_create)   # (**data) -> instance
         update_service = staticmethod(services.warehouse_update)   # (*, warehouse, data)
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.db.models import QuerySet
 from rest_framework import viewsets
 
 from tenant_apps.core.api.permissions import role_required
@@ -24,10 +26,14 @@ from tenant_apps.core.roles import Role
 
 class ServiceModelViewSet(viewsets.ModelViewSet):
     permission_classes = [role_required(read=Role.VIEWER, write=Role.ADMIN)]
+    list_selector: Callable[[], QuerySet]
     entity: ClassVar[str]  # the keyword the update and delete services take the instance as
     create_service: Callable[..., Any]
     update_service: Callable[..., Any]
     delete_service: Callable[..., None]
+
+    def get_queryset(self) -> QuerySet:
+        return self.list_selector()
 
     def perform_create(self, serializer) -> None:
         serializer.instance = self.create_service(**serializer.validated_data)
