@@ -13,11 +13,21 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test bench bench-quick lint format stop clean
 
+# One line instead of "make: python3.11: No such file or directory" (or uv's version complaint).
+define need_python
+@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	echo "Python 3.11 is needed ($(PYTHON) is missing or another version): install it" \
+	"(Debian/Ubuntu: apt-get install python3.11 python3.11-venv)" \
+	"or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+endef
+
 $(UV):
+	$(need_python)
 	@$(PYTHON) -m venv .tools
 	@.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: $(UV) uv.lock pyproject.toml Makefile
+	$(need_python)
 	@$(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
 

@@ -5,13 +5,15 @@ servers this run started."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-from devtools.services import ROOT, services
+from devtools.services import ROOT, services, unusable_servers
 
 PY = sys.executable
 
@@ -20,12 +22,40 @@ def manage(*args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)
 
 
+def port_problem(port: str) -> str | None:
+    """One line saying why the web server could not listen on ``port``, or None."""
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return f"PORT={port!r} is no port number; set PORT=8000 (or another) make run"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As runserver does: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", int(port)))  # noqa: S104 - runserver's own address
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is in use; set PORT={int(port) + 1} make run"
+            return f"cannot listen on port {port}: {exc.strerror}; set PORT=… make run"
+    return None
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.dev")
     port = os.environ.get("PORT", "8000")
+    # Before anything starts or says it runs.
+    problem = port_problem(port)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     with services():
-        manage("migrate_all", "--verbosity", "0")
-        manage("seed_demo", "--port", port)
+        problem = unusable_servers()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
+        try:
+            manage("migrate_all", "--verbosity", "0")
+            manage("seed_demo", "--port", port)
+        except subprocess.CalledProcessError as exc:
+            return exc.returncode or 1  # the command has said why
         # Each in a session of its own so that stopping a group reaches its children too.
         procs = {
             "web": subprocess.Popen([PY, "manage.py", "runserver", f"0.0.0.0:{port}"],

@@ -15,6 +15,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("SAAS_DATA_DIR", ROOT / ".data"))
@@ -100,6 +101,26 @@ def configure_environment() -> list[str]:
             started.append("redis")
         os.environ["REDIS_URL"] = ensure_redis()
     return started
+
+
+def unusable_servers() -> str | None:
+    """One line saying why DATABASE_URL or REDIS_URL cannot be used (unreachable, refused),
+    or None when both answer."""
+    import redis
+
+    from manage import database_problem
+
+    problem = database_problem(os.environ["DATABASE_URL"])
+    if problem:
+        return problem
+    url = os.environ["REDIS_URL"]
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        parts = urlsplit(url)
+        where = parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"
+        return f"cannot connect to Redis at {where} (REDIS_URL): {exc}"
+    return None
 
 
 @contextmanager

@@ -9,13 +9,17 @@ import subprocess
 import sys
 
 from devtools.browser import ensure_browser
-from devtools.services import ROOT, services
+from devtools.services import ROOT, services, unusable_servers
 
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.test")
     ensure_browser()
     with services():
+        problem = unusable_servers()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
         return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT).returncode
 
 
