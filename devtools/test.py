@@ -1,6 +1,7 @@
-"""``make test``: Debian's chromium for the browser tests (when missing and installable),
-embedded services (unless DATABASE_URL/REDIS_URL are set), then pytest. Arguments are passed to
-pytest."""
+"""``make test``: the linters (ruff, and import-linter's layer contracts), Debian's chromium for
+the browser tests (when missing and installable), embedded services (unless DATABASE_URL/REDIS_URL
+are set), then pytest. Arguments are passed to pytest; with arguments (a partial run) the linters
+are skipped, so CI's full run always has them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,29 @@ from devtools.browser import ensure_browser
 from devtools.services import ROOT, services, unusable_servers
 
 
+LINTERS = (
+    ("ruff", [sys.executable, "-m", "ruff", "check", "."]),
+    ("import-linter", [os.path.join(os.path.dirname(sys.executable), "lint-imports"),
+                       "--no-cache"]),
+)
+
+
+def lint() -> bool:
+    ok = True
+    for name, command in LINTERS:
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"{name} failed:\n{result.stdout}{result.stderr}", file=sys.stderr)
+            ok = False
+        else:
+            print(f"[lint] {name}: ok", file=sys.stderr)
+    return ok
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.test")
+    if not sys.argv[1:] and not lint():
+        return 1
     ensure_browser()
     with services():
         problem = unusable_servers()

@@ -103,10 +103,15 @@ def _checked(label: str, contract: TenantAppContract) -> TenantAppContract:
     return TenantAppContract(**{**contract.__dict__, "label": label})
 
 
+def registered_app_configs() -> list:
+    """The installed apps that declare a contract, in ``INSTALLED_APPS`` order."""
+    return [config for config in apps.get_app_configs()
+            if getattr(config, "contract", None) is not None]
+
+
 def tenant_app_contracts() -> list[TenantAppContract]:
     """The contracts of the installed tenant apps, in ``INSTALLED_APPS`` order."""
-    found = [_checked(config.label, config.contract) for config in apps.get_app_configs()
-             if getattr(config, "contract", None) is not None]
+    found = [_checked(config.label, config.contract) for config in registered_app_configs()]
     prefixes = [c.prefix for c in found]
     duplicates = {p for p in prefixes if prefixes.count(p) > 1}
     if duplicates:
