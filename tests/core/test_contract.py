@@ -102,3 +102,17 @@ def test_usage_counters_name_real_models():
     bad = TenantAppContract(prefix="x", usage_counters={"n": "nowhere.Model"}, label="x")
     with pytest.raises(ImproperlyConfigured):
         bad.usage_models()
+
+
+def test_operators_see_each_apps_usage_counters(in_tenant):
+    from django.db import connection
+
+    from shared_apps.accounts.models import User
+    from tenants.usage import tenant_usage
+
+    with in_tenant("globex"):
+        members = User.objects.count()
+    connection.set_schema_to_public()
+    usage = tenant_usage(slug="globex")
+    assert usage["core.members"] == members
+    assert {"inventory.products", "attendance.employees", "core.api_keys"} <= set(usage)
