@@ -12,7 +12,6 @@ import sys
 from devtools.browser import ensure_browser
 from devtools.services import ROOT, services, unusable_servers
 
-
 LINTERS = (
     ("ruff", [sys.executable, "-m", "ruff", "check", "."]),
     ("import-linter", [os.path.join(os.path.dirname(sys.executable), "lint-imports"),

@@ -29,7 +29,7 @@ from tenant_apps.attendance.selectors import (
     TimesheetDay,
 )
 from tenant_apps.attendance.services import MAX_ACCURACY_M, Position
-from tenant_apps.core.api.serializers import StrictFieldsMixin
+from tenant_apps.core.api.serializers import StrictFieldsMixin, refuse_taken
 
 # --- building blocks ---------------------------------------------------------------------------
 
@@ -120,11 +120,8 @@ class EmployeeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def validate_user(self, user: User | None) -> User | None:
         # UniqueValidator checks this too; a message that says what to do is kinder.
         if user is not None:
-            linked = Employee.objects.filter(user=user)
-            if self.instance is not None:
-                linked = linked.exclude(pk=self.instance.pk)
-            if linked.exists():
-                raise serializers.ValidationError("This user is already linked to an employee.")
+            refuse_taken(self, Employee.objects.filter(user=user),
+                         "This user is already linked to an employee.")
         return user
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from tenant_apps.core.api.serializers import StrictFieldsMixin
+from tenant_apps.core.api.serializers import StrictFieldsMixin, refuse_taken
 from tenant_apps.inventory.models import (
     LEVEL_DIGITS,
     MAX_QUANTITY,
@@ -64,11 +64,8 @@ class CategorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return getattr(category, "product_count", 0)
 
     def validate_name(self, value: str) -> str:
-        clash = Category.objects.filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError("A category with this name exists.")
+        refuse_taken(self, Category.objects.filter(name__iexact=value),
+                     "A category with this name exists.")
         return value
 
 
@@ -128,23 +125,17 @@ class ProductSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         values["category__name"] = product.category.name if product.category_id else None
         return product_row(values)
 
-    def _clash(self, **lookup) -> bool:
-        clash = Product.objects.filter(**lookup)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        return clash.exists()
-
     def validate_sku(self, value: str) -> str:
         if any(ch.isspace() for ch in value):
             raise serializers.ValidationError("A SKU has no spaces.")
-        if Product.objects.alias(key=SKU_KEY).filter(key=value.lower()).exclude(
-                pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("A product with this SKU exists.")
+        refuse_taken(self, Product.objects.alias(key=SKU_KEY).filter(key=value.lower()),
+                     "A product with this SKU exists.")
         return value
 
     def validate_barcode(self, value: str) -> str:
-        if value and self._clash(barcode=value):
-            raise serializers.ValidationError("A product with this barcode exists.")
+        if value:
+            refuse_taken(self, Product.objects.filter(barcode=value),
+                         "A product with this barcode exists.")
         return value
 
 
@@ -164,11 +155,8 @@ class WarehouseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         code = value.upper()
         if not WAREHOUSE_CODE.match(code):
             raise serializers.ValidationError("Use letters, digits, - and _ only.")
-        clash = Warehouse.objects.filter(code=code)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError("A warehouse with this code exists.")
+        refuse_taken(self, Warehouse.objects.filter(code=code),
+                     "A warehouse with this code exists.")
         return code
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 
@@ -27,3 +28,13 @@ class StrictFieldsMixin:
         if problems:
             raise serializers.ValidationError(problems)
         return value
+
+
+def refuse_taken(serializer: serializers.Serializer, queryset: QuerySet, message: str) -> None:
+    """A 400 on the field being validated when another row than the one being edited matches
+    ``queryset``: the friendly half of a uniqueness rule (the index is the other half, turned
+    into the same 400 by the core's model writes when two requests race)."""
+    if serializer.instance is not None:
+        queryset = queryset.exclude(pk=serializer.instance.pk)
+    if queryset.exists():
+        raise serializers.ValidationError(message)
