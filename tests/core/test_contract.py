@@ -104,7 +104,7 @@ def test_usage_counters_name_real_models():
         bad.usage_models()
 
 
-def test_operators_see_each_apps_usage_counters(in_tenant):
+def test_operators_see_each_apps_usage_counters(db, in_tenant):
     from django.db import connection
 
     from shared_apps.accounts.models import User
