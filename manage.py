@@ -67,6 +67,16 @@ def embedded_env(data: Path) -> dict[str, str]:
     return found
 
 
+def use_embedded_services() -> None:
+    """Point DATABASE_URL / REDIS_URL at the running embedded servers when neither is set. Also
+    called by saas_platform/celery.py, so `celery -A saas_platform worker` finds them too."""
+    if os.environ.get("DATABASE_URL"):
+        return
+    for name, url in embedded_env(data_dir()).items():
+        if not os.environ.get(name):
+            os.environ[name] = url
+
+
 def needs_database(argv: list[str]) -> bool:
     args = argv[1:]
     if not args or args[0].startswith("-") or args[0] in NO_DATABASE:
@@ -115,10 +125,7 @@ def _reason(exc: Exception) -> str:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.dev")
-    if not os.environ.get("DATABASE_URL"):
-        for name, url in embedded_env(data_dir()).items():
-            if not os.environ.get(name):
-                os.environ[name] = url
+    use_embedded_services()
     # RUN_MAIN: runserver's reloaded child, whose parent checked already.
     if needs_database(argv) and not os.environ.get("RUN_MAIN"):
         url = os.environ.get("DATABASE_URL")

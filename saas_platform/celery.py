@@ -7,6 +7,14 @@ from celery.schedules import crontab
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.dev")
+# `celery -A saas_platform worker` started by hand (in the project's folder) finds the embedded
+# servers of `make run`, as manage.py does; an installation without manage.py has its env set.
+try:
+    from manage import use_embedded_services
+except ImportError:
+    pass
+else:
+    use_embedded_services()
 
 app = CeleryApp("saas_platform", task_cls="tenants.tasks_base:PlatformTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
