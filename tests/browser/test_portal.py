@@ -109,14 +109,14 @@ def test_inventory_page_lists_pages_and_searches_the_tenants_products(
 
     tenant, other = scratch_tenant(), scratch_tenant()
     with schema_context(tenant.schema_name):
-        main = f.warehouse(code="MAIN")
+        main = f.WarehouseFactory(code="MAIN")
         for n in range(30):
-            f.product(sku=f"BOLT-{n:02d}", name=f"Hex bolt {n:02d}")
-        washer = f.product(sku="WASH-1", name="Washer", reorder_level=10)
+            f.ProductFactory(sku=f"BOLT-{n:02d}", name=f"Hex bolt {n:02d}")
+        washer = f.ProductFactory(sku="WASH-1", name="Washer", reorder_level=10)
         f.receive(washer, main, 2)
         low_stock_check()
     with schema_context(other.schema_name):
-        f.product(sku="OTHER-1", name="Hex bolt of another tenant")
+        f.ProductFactory(sku="OTHER-1", name="Hex bolt of another tenant")
     connection.set_schema_to_public()
     base = f"http://{tenant.slug}.localhost:{live_port}"
 

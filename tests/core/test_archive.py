@@ -43,9 +43,9 @@ def filled(db):
     with schema_context(tenant.schema_name):
         User.objects.create_user(email="member@retiring.example", password="pw-long-enough-2",
                                  role="member", full_name='Zoë "Quotes", Comma')
-        main = f.warehouse(code="MAIN")
-        item = f.product(sku="SKU-1", name="Line\nbreak, and, commas", description="")
-        f.product(sku="SKU-2", name="No barcode", barcode="")
+        main = f.WarehouseFactory(code="MAIN")
+        item = f.ProductFactory(sku="SKU-1", name="Line\nbreak, and, commas", description="")
+        f.ProductFactory(sku="SKU-2", name="No barcode", barcode="")
         f.receive(item, main, "12")
         f.issue(item, main, "2")
         EmployeeFactory(code="E-1", default_site=SiteFactory(name="HQ"))
@@ -92,7 +92,7 @@ def test_archive_exports_everything_drops_the_schema_and_restore_brings_it_back(
         # The generated search column is computed again, and sequences continue after the
         # restored ids.
         assert Product.objects.filter(search_vector="break").count() == 1
-        newest = f.product(sku="SKU-3")
+        newest = f.ProductFactory(sku="SKU-3")
         assert newest.pk > max(Product.objects.exclude(pk=newest.pk).values_list("pk",
                                                                                     flat=True))
     connection.set_schema_to_public()

@@ -1,32 +1,41 @@
-"""Inventory rows for tests. Call inside a tenant's schema (``with in_tenant("acme"):``)."""
+"""Inventory rows for tests (factory_boy, as every app's tests). Call inside a tenant's schema
+(``with in_tenant("acme"):``). Stock only changes through the ledger's service, so stock comes
+from ``receive`` / ``issue``, never from a factory."""
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
 
 from tenant_apps.inventory.models import Category, Product, StockMovement, Warehouse
 from tenant_apps.inventory.services import stock_movement_record
 
-_seq = itertools.count(1)
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
 
 
-def category(name: str | None = None, **fields) -> Category:
-    return Category.objects.create(name=name or f"Category {next(_seq)}", **fields)
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    cost = Decimal("2.50")
+    price = Decimal("4.00")
 
 
-def product(sku: str | None = None, **fields) -> Product:
-    n = next(_seq)
-    fields.setdefault("name", f"Product {n}")
-    fields.setdefault("cost", Decimal("2.50"))
-    fields.setdefault("price", Decimal("4.00"))
-    return Product.objects.create(sku=sku or f"SKU-{n:05d}", **fields)
+class WarehouseFactory(DjangoModelFactory):
+    class Meta:
+        model = Warehouse
 
-
-def warehouse(code: str | None = None, **fields) -> Warehouse:
-    n = next(_seq)
-    fields.setdefault("name", f"Warehouse {n}")
-    return Warehouse.objects.create(code=code or f"WH{n}", **fields)
+    code = factory.Sequence(lambda n: f"WH{n}")
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
 
 
 def receive(item: Product, into: Warehouse, quantity: str | int | Decimal,

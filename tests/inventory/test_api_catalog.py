@@ -45,7 +45,7 @@ def test_admin_builds_a_catalog_and_reads_it_back(admin):
 
 def test_sku_is_unique_regardless_of_case(admin, in_tenant):
     with in_tenant("acme"):
-        f.product(sku="AB-1")
+        f.ProductFactory(sku="AB-1")
     response = post(admin, "/api/v1/inventory/products", {"sku": "ab-1", "name": "Clash"})
     assert response.status_code == 400
     assert error(response)["fields"] == {"sku": ["A product with this SKU exists."]}
@@ -98,7 +98,7 @@ def test_a_body_that_is_not_an_object_is_a_400(admin):
 
 def test_put_of_what_get_returned_works(admin, in_tenant):
     with in_tenant("acme"):
-        item = f.product(name="Old name")
+        item = f.ProductFactory(name="Old name")
     body = admin.get(f"/api/v1/inventory/products/{item.pk}").json()
     body["name"] = "New name"
     response = admin.put(f"/api/v1/inventory/products/{item.pk}", body, format="json")
@@ -108,7 +108,7 @@ def test_put_of_what_get_returned_works(admin, in_tenant):
 
 def test_warehouse_code_clash_is_found_after_upper_casing(admin, in_tenant):
     with in_tenant("acme"):
-        f.warehouse(code="NORTH")
+        f.WarehouseFactory(code="NORTH")
     response = post(admin, "/api/v1/inventory/warehouses", {"code": "north", "name": "Again"})
     assert response.status_code == 400
     assert "code" in error(response)["fields"]
@@ -116,10 +116,10 @@ def test_warehouse_code_clash_is_found_after_upper_casing(admin, in_tenant):
 
 def test_things_in_use_cannot_be_deleted(admin, in_tenant):
     with in_tenant("acme"):
-        category = f.category()
-        item, main = f.product(category=category), f.warehouse()
+        category = f.CategoryFactory()
+        item, main = f.ProductFactory(category=category), f.WarehouseFactory()
         f.receive(item, main, 1)
-        unused = f.product()
+        unused = f.ProductFactory()
     for url, code in ((f"/api/v1/inventory/products/{item.pk}", "product_in_use"),
                       (f"/api/v1/inventory/categories/{category.pk}", "category_in_use"),
                       (f"/api/v1/inventory/warehouses/{main.pk}", "warehouse_in_use")):
@@ -135,10 +135,10 @@ def test_things_in_use_cannot_be_deleted(admin, in_tenant):
 
 def test_product_search_finds_name_words_sku_prefix_and_barcode(admin, in_tenant):
     with in_tenant("acme"):
-        f.product(sku="HB-M8-40", name="Hex bolt M8x40 zinc", barcode="4006381333931")
-        f.product(sku="WS-M8", name="Washer M8")
-        f.product(sku="DR-3.5", name="Drill bit 3.5 mm")
-        f.product(sku="GL-L", name="Nitrile gloves, large")
+        f.ProductFactory(sku="HB-M8-40", name="Hex bolt M8x40 zinc", barcode="4006381333931")
+        f.ProductFactory(sku="WS-M8", name="Washer M8")
+        f.ProductFactory(sku="DR-3.5", name="Drill bit 3.5 mm")
+        f.ProductFactory(sku="GL-L", name="Nitrile gloves, large")
 
     def skus(term):
         response = admin.get("/api/v1/inventory/products", {"search": term})
@@ -158,12 +158,13 @@ def test_product_search_finds_name_words_sku_prefix_and_barcode(admin, in_tenant
 
 def test_product_filters_and_ordering(admin, in_tenant):
     with in_tenant("acme"):
-        tools = f.category(name="Tools")
-        main = f.warehouse()
-        hammer = f.product(sku="T-1", name="Hammer", category=tools, price="20", reorder_level=5)
-        saw = f.product(sku="T-2", name="Saw", category=tools, price="35", reorder_level=5)
-        f.product(sku="T-3", name="Old saw", category=tools, is_active=False)
-        f.product(sku="X-1", name="Tape")
+        tools = f.CategoryFactory(name="Tools")
+        main = f.WarehouseFactory()
+        hammer = f.ProductFactory(sku="T-1", name="Hammer", category=tools, price="20",
+                                  reorder_level=5)
+        saw = f.ProductFactory(sku="T-2", name="Saw", category=tools, price="35", reorder_level=5)
+        f.ProductFactory(sku="T-3", name="Old saw", category=tools, is_active=False)
+        f.ProductFactory(sku="X-1", name="Tape")
         f.receive(hammer, main, 3)  # low: 3 <= 5
         f.receive(saw, main, 50)
 
@@ -195,8 +196,8 @@ def test_an_unknown_or_absurd_id_is_a_404(admin):
 
 def test_a_product_reads_the_same_in_the_list_and_in_detail(admin, in_tenant):
     with in_tenant("acme"):
-        item = f.product(category=f.category(name="Tools"), reorder_level="2.5")
-        f.receive(item, f.warehouse(), 3)
+        item = f.ProductFactory(category=f.CategoryFactory(name="Tools"), reorder_level="2.5")
+        f.receive(item, f.WarehouseFactory(), 3)
     listed = admin.get("/api/v1/inventory/products").json()["results"]
     detail = admin.get(f"/api/v1/inventory/products/{item.pk}").json()
     assert listed == [detail]

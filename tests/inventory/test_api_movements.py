@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 def stock(in_tenant):
     """A product with 10 in MAIN, an empty NORTH."""
     with in_tenant("acme"):
-        item, main, north = f.product(sku="BOLT", unit="pcs"), f.warehouse(code="MAIN"), \
-            f.warehouse(code="NORTH")
+        item = f.ProductFactory(sku="BOLT", unit="pcs")
+        main, north = f.WarehouseFactory(code="MAIN"), f.WarehouseFactory(code="NORTH")
         f.receive(item, main, 10)
     return item, main, north
 
@@ -182,7 +182,7 @@ def test_bulk_refuses_more_than_1000_items(member, stock):
 def test_movement_history_filters(member, stock, in_tenant):
     item, main, north = stock
     with in_tenant("acme"):
-        other = f.product()
+        other = f.ProductFactory()
         f.receive(other, north, 5, occurred_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
         f.issue(item, main, 1, occurred_at=dt.datetime(2026, 2, 1, 8, tzinfo=dt.UTC))
 
@@ -219,7 +219,7 @@ def test_stock_levels_and_valuation(member, stock, in_tenant):
         item.reorder_level = 20
         item.cost = "1.25"
         item.save()
-        glue = f.product(sku="GLUE", unit="kg", cost="3.10")
+        glue = f.ProductFactory(sku="GLUE", unit="kg", cost="3.10")
         f.receive(glue, north, "2.5")
     levels_page = member.get("/api/v1/inventory/stock-levels",
                              {"product": item.pk}).json()["results"]

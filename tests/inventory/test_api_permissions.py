@@ -55,8 +55,8 @@ ACTIONS = {
 @pytest.fixture
 def ids(in_tenant) -> dict[str, int]:
     with in_tenant("acme"):
-        category = f.category()
-        item, main = f.product(reorder_level=Decimal("100")), f.warehouse()
+        category = f.CategoryFactory()
+        item, main = f.ProductFactory(reorder_level=Decimal("100")), f.WarehouseFactory()
         f.receive(item, main, 5)
         alert = LowStockAlert.objects.create(product=item, warehouse=main, quantity=5,
                                              reorder_level=100)

@@ -17,12 +17,13 @@ def acme(in_tenant):
 
 @pytest.mark.parametrize(("create", "existing", "field"), [
     (lambda: services.product_create(sku="ab-1", name="Clash"),
-     lambda: f.product(sku="AB-1"), "sku"),
+     lambda: f.ProductFactory(sku="AB-1"), "sku"),
     (lambda: services.product_create(sku="NEW", name="Clash", barcode="123"),
-     lambda: f.product(barcode="123"), "barcode"),
-    (lambda: services.category_create(name="tools"), lambda: f.category(name="Tools"), "name"),
+     lambda: f.ProductFactory(barcode="123"), "barcode"),
+    (lambda: services.category_create(name="tools"),
+     lambda: f.CategoryFactory(name="Tools"), "name"),
     (lambda: services.warehouse_create(code="MAIN", name="Again"),
-     lambda: f.warehouse(code="MAIN"), "code"),
+     lambda: f.WarehouseFactory(code="MAIN"), "code"),
 ])
 def test_a_unique_clash_at_the_database_is_a_field_error(acme, create, existing, field):
     existing()

@@ -23,8 +23,8 @@ OPERATIONS_PER_WRITER = 25
 def test_concurrent_receipts_issues_and_transfers_keep_level_equal_to_ledger(scratch_tenant):
     schema = scratch_tenant().schema_name
     with schema_context(schema):
-        item = f.product(unit="pcs")
-        warehouses = [f.warehouse() for _ in range(3)]
+        item = f.ProductFactory(unit="pcs")
+        warehouses = [f.WarehouseFactory() for _ in range(3)]
         f.receive(item, warehouses[0], 40)
     ids = [w.pk for w in warehouses]
 

@@ -77,7 +77,7 @@ def test_a_products_import_creates_the_catalog(admin, run_jobs, in_tenant):
 def test_an_import_updates_existing_products_by_sku_regardless_of_case(admin, run_jobs,
                                                                        in_tenant):
     with in_tenant("acme"):
-        f.product(sku="HB-M8", name="Old name", description="kept")
+        f.ProductFactory(sku="HB-M8", name="Old name", description="kept")
     with run_jobs():
         response = admin.post("/api/v1/inventory/imports?kind=products",
                               data=b"SKU,Name,Price\nhb-m8,New name,1.50\n",
@@ -123,8 +123,8 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_problem(admin, ru
 def test_a_stock_import_sets_counted_quantities_through_adjustments(admin, run_jobs,
                                                                     in_tenant):
     with in_tenant("acme"):
-        bolt, glue = f.product(sku="HB-M8"), f.product(sku="GLUE-1", unit="kg")
-        main, north = f.warehouse(code="MAIN"), f.warehouse(code="NORTH")
+        bolt, glue = f.ProductFactory(sku="HB-M8"), f.ProductFactory(sku="GLUE-1", unit="kg")
+        main, north = f.WarehouseFactory(code="MAIN"), f.WarehouseFactory(code="NORTH")
         f.receive(bolt, main, 10)
     with run_jobs():
         response = upload(admin, "sku,warehouse,quantity\nHB-M8,main,7\nglue-1,NORTH,2.5\n"
@@ -143,8 +143,8 @@ def test_a_stock_import_sets_counted_quantities_through_adjustments(admin, run_j
 def test_a_stock_import_refers_to_rows_for_unknown_skus_and_warehouses(admin, run_jobs,
                                                                        in_tenant):
     with in_tenant("acme"):
-        f.product(sku="PCS-1", unit="pcs")
-        f.warehouse(code="MAIN")
+        f.ProductFactory(sku="PCS-1", unit="pcs")
+        f.WarehouseFactory(code="MAIN")
     with run_jobs():
         response = upload(admin, "sku,warehouse,quantity\nNOPE,MAIN,1\nPCS-1,MARS,1\n"
                                  "PCS-1,MAIN,1.5\n", kind="stock")
@@ -158,10 +158,10 @@ def test_a_stock_import_refers_to_rows_for_unknown_skus_and_warehouses(admin, ru
 
 def test_a_count_the_stock_rules_refuse_is_reported_on_its_row(admin, run_jobs, in_tenant):
     with in_tenant("acme"):
-        f.product(sku="A-1")
-        f.product(sku="B-1")
-        f.warehouse(code="MAIN")
-        f.warehouse(code="OLD", is_active=False)  # stock may leave it, not enter it
+        f.ProductFactory(sku="A-1")
+        f.ProductFactory(sku="B-1")
+        f.WarehouseFactory(code="MAIN")
+        f.WarehouseFactory(code="OLD", is_active=False)  # stock may leave it, not enter it
     with run_jobs():
         response = upload(admin, "sku,warehouse,quantity\nA-1,MAIN,5\nB-1,OLD,0\nB-1,MAIN,1\n"
                                  "A-1,OLD,3\n", kind="stock")
@@ -249,9 +249,9 @@ def test_an_import_reports_progress(in_tenant):
 
 def test_export_of_products_downloads_as_csv_and_imports_again(admin, run_jobs, in_tenant):
     with in_tenant("acme"):
-        tools = f.category(name="Tools")
-        f.product(sku="T-1", name="=HYPERLINK(\"http://x\")", category=tools, price="9.99")
-        f.product(sku="T-2", name="Saw, 18\"", is_active=False)
+        tools = f.CategoryFactory(name="Tools")
+        f.ProductFactory(sku="T-1", name="=HYPERLINK(\"http://x\")", category=tools, price="9.99")
+        f.ProductFactory(sku="T-2", name="Saw, 18\"", is_active=False)
     with run_jobs():
         response = admin.post("/api/v1/inventory/exports", {"kind": "products"}, format="json")
     assert response.status_code == 202, response.content
@@ -275,7 +275,8 @@ def test_export_of_products_downloads_as_csv_and_imports_again(admin, run_jobs, 
 
 def test_export_of_stock_values_each_level(admin, run_jobs, in_tenant):
     with in_tenant("acme"):
-        glue, main = f.product(sku="GLUE", unit="kg", cost="3.10"), f.warehouse(code="MAIN")
+        glue = f.ProductFactory(sku="GLUE", unit="kg", cost="3.10")
+        main = f.WarehouseFactory(code="MAIN")
         f.receive(glue, main, "2.5")
     with run_jobs():
         response = admin.post("/api/v1/inventory/exports", {"kind": "stock"}, format="json")

@@ -33,9 +33,9 @@ ENDPOINTS = {
 
 def _seed(slug: str) -> dict:
     tag = slug.upper()
-    category = f.category(name=f"{tag} category")
-    item = f.product(sku=f"{tag}-SKU", category=category, reorder_level=50)
-    main = f.warehouse(code=f"{tag}-WH")
+    category = f.CategoryFactory(name=f"{tag} category")
+    item = f.ProductFactory(sku=f"{tag}-SKU", category=category, reorder_level=50)
+    main = f.WarehouseFactory(code=f"{tag}-WH")
     movement = f.receive(item, main, 10, reference=f"{tag}-REF")
     alert = LowStockAlert.objects.create(product=item, warehouse=main, quantity=10,
                                          reorder_level=50)

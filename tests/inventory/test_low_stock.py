@@ -17,12 +17,12 @@ def acme(in_tenant):
 
 
 def test_the_check_raises_alerts_for_tracked_low_levels_only(acme):
-    main, closed = f.warehouse(code="MAIN"), f.warehouse(code="OLD", is_active=True)
-    low = f.product(sku="LOW", reorder_level=10)
-    at_level = f.product(sku="EXACT", reorder_level=10)
-    plenty = f.product(sku="PLENTY", reorder_level=10)
-    untracked = f.product(sku="UNTRACKED", reorder_level=0)
-    retired = f.product(sku="RETIRED", reorder_level=10)
+    main, closed = f.WarehouseFactory(code="MAIN"), f.WarehouseFactory(code="OLD", is_active=True)
+    low = f.ProductFactory(sku="LOW", reorder_level=10)
+    at_level = f.ProductFactory(sku="EXACT", reorder_level=10)
+    plenty = f.ProductFactory(sku="PLENTY", reorder_level=10)
+    untracked = f.ProductFactory(sku="UNTRACKED", reorder_level=0)
+    retired = f.ProductFactory(sku="RETIRED", reorder_level=10)
     for item, quantity in ((low, 3), (at_level, 10), (plenty, 11), (untracked, 1), (retired, 1)):
         f.receive(item, main, quantity)
     f.receive(low, closed, 1)
@@ -38,7 +38,7 @@ def test_the_check_raises_alerts_for_tracked_low_levels_only(acme):
 
 
 def test_running_the_check_again_raises_nothing_new(acme):
-    item, main = f.product(reorder_level=5), f.warehouse()
+    item, main = f.ProductFactory(reorder_level=5), f.WarehouseFactory()
     f.receive(item, main, 1)
     low_stock_check()
     assert low_stock_check() == {"raised": 0, "resolved": 0}
@@ -46,7 +46,7 @@ def test_running_the_check_again_raises_nothing_new(acme):
 
 
 def test_an_alert_lives_until_the_level_recovers_then_a_new_drop_raises_a_new_one(acme):
-    item, main = f.product(reorder_level=5), f.warehouse()
+    item, main = f.ProductFactory(reorder_level=5), f.WarehouseFactory()
     f.receive(item, main, 1)
     low_stock_check()
     f.receive(item, main, 10)
@@ -60,7 +60,7 @@ def test_an_alert_lives_until_the_level_recovers_then_a_new_drop_raises_a_new_on
 def test_acknowledging_silences_an_alert_without_resolving_it(client_for, in_tenant):
     member = client_for("acme", role="member")
     with in_tenant("acme"):
-        item, main = f.product(reorder_level=5), f.warehouse()
+        item, main = f.ProductFactory(reorder_level=5), f.WarehouseFactory()
         f.receive(item, main, 1)
         low_stock_check()
         alert = LowStockAlert.objects.get()

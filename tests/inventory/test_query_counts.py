@@ -21,8 +21,8 @@ def add_rows(count: int, user) -> None:
     """``count`` of everything: categories, warehouses, low products with levels, movements
     (by a user), alerts (acknowledged by a user)."""
     for _ in range(count):
-        category, warehouse = f.category(), f.warehouse()
-        item = f.product(name="Item", category=category, reorder_level=Decimal("100"))
+        category, warehouse = f.CategoryFactory(), f.WarehouseFactory()
+        item = f.ProductFactory(name="Item", category=category, reorder_level=Decimal("100"))
         f.receive(item, warehouse, 3, created_by=user)
     low_stock_check()
     LowStockAlert.objects.update(acknowledged_by=user)

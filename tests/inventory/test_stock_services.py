@@ -29,7 +29,7 @@ def acme(in_tenant):
 
 
 def test_receipt_issue_transfer_and_adjustments_move_stock_as_the_ledger_says(acme):
-    item, main, north = f.product(unit="kg"), f.warehouse(), f.warehouse()
+    item, main, north = f.ProductFactory(unit="kg"), f.WarehouseFactory(), f.WarehouseFactory()
     f.receive(item, main, "10.5")
     f.issue(item, main, "0.25")
     stock_movement_record(kind="transfer", product_id=item.pk, quantity=Decimal("4"),
@@ -46,7 +46,7 @@ def test_receipt_issue_transfer_and_adjustments_move_stock_as_the_ledger_says(ac
 
 
 def test_issuing_more_than_in_stock_is_refused_and_writes_nothing(acme):
-    item, main = f.product(), f.warehouse(code="MAIN")
+    item, main = f.ProductFactory(), f.WarehouseFactory(code="MAIN")
     f.receive(item, main, 3)
     with pytest.raises(Conflict) as excinfo:
         f.issue(item, main, 4)
@@ -58,14 +58,14 @@ def test_issuing_more_than_in_stock_is_refused_and_writes_nothing(acme):
 
 
 def test_issue_from_a_warehouse_that_never_had_the_product_is_refused(acme):
-    item, empty = f.product(), f.warehouse()
+    item, empty = f.ProductFactory(), f.WarehouseFactory()
     with pytest.raises(Conflict):
         f.issue(item, empty, 1)
     assert not StockLevel.objects.filter(product=item).exists()
 
 
 def test_transfer_of_more_than_available_leaves_both_warehouses_unchanged(acme):
-    item, a, b = f.product(), f.warehouse(), f.warehouse()
+    item, a, b = f.ProductFactory(), f.WarehouseFactory(), f.WarehouseFactory()
     f.receive(item, a, 2)
     with pytest.raises(Conflict):
         stock_movement_record(kind="transfer", product_id=item.pk, quantity=Decimal("3"),
@@ -84,7 +84,7 @@ def test_transfer_of_more_than_available_leaves_both_warehouses_unchanged(acme):
     ("shrinkage", None, "a", "kind"),
 ])
 def test_warehouses_must_fit_the_kind_of_movement(acme, kind, source, target, field):
-    item, a, b = f.product(), f.warehouse(), f.warehouse()
+    item, a, b = f.ProductFactory(), f.WarehouseFactory(), f.WarehouseFactory()
     ids = {"a": a.pk, "b": b.pk, None: None}
     with pytest.raises(InvalidInput) as excinfo:
         stock_movement_record(kind=kind, product_id=item.pk, quantity=Decimal("1"),
@@ -100,14 +100,15 @@ def test_warehouses_must_fit_the_kind_of_movement(acme, kind, source, target, fi
     ("1.0001", "decimal places"),
 ])
 def test_quantities_are_positive_bounded_and_have_three_decimals(acme, quantity, message):
-    item, main = f.product(unit="kg"), f.warehouse()
+    item, main = f.ProductFactory(unit="kg"), f.WarehouseFactory()
     with pytest.raises(InvalidInput) as excinfo:
         f.receive(item, main, quantity)
     assert message in excinfo.value.fields["quantity"][0]
 
 
 def test_countable_units_take_whole_quantities_only(acme):
-    screws, flour, main = f.product(unit="pcs"), f.product(unit="kg"), f.warehouse()
+    screws, flour = f.ProductFactory(unit="pcs"), f.ProductFactory(unit="kg")
+    main = f.WarehouseFactory()
     with pytest.raises(InvalidInput) as excinfo:
         f.receive(screws, main, "2.5")
     assert "whole pcs" in excinfo.value.fields["quantity"][0]
@@ -116,7 +117,7 @@ def test_countable_units_take_whole_quantities_only(acme):
 
 
 def test_a_level_cannot_outgrow_its_column(acme):
-    item, main = f.product(unit="kg"), f.warehouse()
+    item, main = f.ProductFactory(unit="kg"), f.WarehouseFactory()
     StockLevel.objects.create(product=item, warehouse=main, quantity=Decimal("999999999999"))
     with pytest.raises(Conflict) as excinfo:
         f.receive(item, main, "999999999")
@@ -124,7 +125,7 @@ def test_a_level_cannot_outgrow_its_column(acme):
 
 
 def test_inactive_warehouse_can_be_emptied_but_not_filled(acme):
-    item, old, new = f.product(), f.warehouse(), f.warehouse()
+    item, old, new = f.ProductFactory(), f.WarehouseFactory(), f.WarehouseFactory()
     f.receive(item, old, 5)
     old.is_active = False
     old.save()
@@ -137,7 +138,7 @@ def test_inactive_warehouse_can_be_emptied_but_not_filled(acme):
 
 
 def test_unknown_product_or_warehouse_is_a_field_error(acme):
-    main = f.warehouse()
+    main = f.WarehouseFactory()
     with pytest.raises(InvalidInput) as excinfo:
         stock_movement_record(kind="receipt", product_id=999999, quantity=Decimal("1"),
                               to_warehouse_id=main.pk)
@@ -145,7 +146,7 @@ def test_unknown_product_or_warehouse_is_a_field_error(acme):
 
 
 def test_a_batch_is_applied_in_order_all_or_nothing(acme):
-    item, main = f.product(), f.warehouse()
+    item, main = f.ProductFactory(), f.WarehouseFactory()
     ok = [MovementInput(kind="receipt", product_id=item.pk, quantity=Decimal("5"),
                         to_warehouse_id=main.pk),
           MovementInput(kind="issue", product_id=item.pk, quantity=Decimal("5"),

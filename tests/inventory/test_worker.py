@@ -62,7 +62,7 @@ def test_the_daily_low_stock_check_runs_in_every_active_tenant(worker, scratch_t
     active, suspended = scratch_tenant(), scratch_tenant()
     for tenant in (active, suspended):
         with schema_context(tenant.schema_name):
-            item, main = f.product(reorder_level=10), f.warehouse()
+            item, main = f.ProductFactory(reorder_level=10), f.WarehouseFactory()
             f.receive(item, main, 2)
     tenant_suspend(slug=suspended.slug)
 
