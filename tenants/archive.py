@@ -42,8 +42,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from saas_platform.errors import Conflict, InvalidInput, NotFound
-from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
+from tenants.schema import create as schemas
+from tenants.schema.migrate import schema_migrate
+from tenants.schema.names import quote
+from tenants.schema.template import template_ensure
 from tenants.selectors import tenant_get
 from tenants.services import tenant_suspend
 from tenants.slugs import schema_name_for_slug
@@ -367,7 +370,7 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
             rows = _load(path, tenant.schema_name)
             say(f"{rows} rows loaded")
         if forward:
-            schemas.schema_migrate(tenant.schema_name)
+            schema_migrate(tenant.schema_name)
             say("migrated to the current release")
     except BaseException as exc:
         connection.set_schema_to_public()
@@ -415,13 +418,13 @@ def _create_schema_at(schema: str, migrations: set[tuple[str, str]]) -> bool:
     migrating forward."""
     template = settings.TENANT_TEMPLATE_SCHEMA
     if not schema_exists(template):
-        schemas.template_ensure()
+        template_ensure()
     if migrations == {tuple(m) for m in _applied_migrations(template)}:
         schemas.schema_create(schema, method="replay")
         forward = False
     else:
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA {schemas.quote(schema)}")
+            cursor.execute(f"CREATE SCHEMA {quote(schema)}")
         with schema_context(schema):
             executor = MigrationExecutor(connection)
             graph = executor.loader.graph

@@ -20,9 +20,9 @@ from tenants import archive as archive_module
 from tenants.archive import read_manifest, tenant_archive, tenant_restore
 from tenants.models import Tenant
 from tenants.provisioning import tenant_provision
-from tenants.schema_fast import fingerprint_differences, schema_fingerprint
 from tests.attendance.factories import EmployeeFactory, SiteFactory
 from tests.inventory import factories as f
+from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 
 
 def _table_counts(schema: str) -> dict[str, int]:
@@ -308,7 +308,7 @@ def test_an_unusable_archive_directory_is_refused_before_anything_changes(filled
 
 
 def test_a_tenant_without_its_schema_is_not_archived(filled, tmp_path):
-    from tenants.schemas import schema_drop
+    from tenants.schema.create import schema_drop
 
     with connection.cursor() as cursor:  # the fixture's rows are not committed yet
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
