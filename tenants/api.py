@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from saas_platform.api.serializers import StrictFieldsMixin
 from saas_platform.errors import NotFound
-from tenants.archive import archive_check, recorded_archive
+from tenants.archive.services import archive_check, recorded_archive
 from tenants.models import Tenant
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_list

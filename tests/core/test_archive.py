@@ -16,8 +16,10 @@ from django_tenants.utils import schema_context, schema_exists
 from saas_platform.errors import Conflict, InvalidInput
 from shared_apps.accounts.models import User
 from tenant_apps.inventory.models import Product, StockLevel
-from tenants import archive as archive_module
-from tenants.archive import read_manifest, tenant_archive, tenant_restore
+from tenants.archive import pgcopy
+from tenants.archive import services as archive_services
+from tenants.archive.format import read_manifest
+from tenants.archive.services import tenant_archive, tenant_restore
 from tenants.models import Tenant
 from tenants.provisioning import tenant_provision
 from tests.attendance.factories import EmployeeFactory, SiteFactory
@@ -28,7 +30,7 @@ from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 def _table_counts(schema: str) -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
-        for table in archive_module._tables(schema):
+        for table in pgcopy.tables(schema):
             cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')  # noqa: S608
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -105,7 +107,7 @@ def test_a_failure_after_the_export_leaves_the_tenant_and_its_data_and_no_file(
     def broken_drop(schema_name):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(archive_module.schemas, "schema_drop", broken_drop)
+    monkeypatch.setattr(archive_services, "schema_drop", broken_drop)
     with pytest.raises(RuntimeError, match="disk on fire"):
         tenant_archive(slug="retiring", directory=tmp_path)
     tenant = Tenant.objects.get(slug="retiring")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from saas_platform.errors import PlatformError
-from tenants.archive import tenant_archive, tenant_restore
+from tenants.archive.services import tenant_archive, tenant_restore
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schema.create import SCHEMA_METHODS
 from tenants.selectors import tenant_list
