@@ -74,12 +74,12 @@ def setup_tenant(products: int, movements: int) -> str:
 def table_counts(schema: str) -> dict[str, int]:
     from django.db import connection
 
-    from tenants.archive import _tables
+    from tenants.archive.pgcopy import tables
 
     q = connection.ops.quote_name
     counts = {}
     with connection.cursor() as cursor:
-        for table in _tables(schema):
+        for table in tables(schema):
             cursor.execute(f"SELECT count(*) FROM {q(schema)}.{q(table)}")  # noqa: S608
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -97,7 +97,7 @@ def main() -> None:
         schema = setup_tenant(products, movements)
         common.log(f"tenant with {products:,} products and {movements:,} movements in "
                    f"{time.perf_counter() - began:.1f}s")
-        from tenants.archive import tenant_archive, tenant_restore
+        from tenants.archive.services import tenant_archive, tenant_restore
         from tenants.services import tenant_activate
 
         before = table_counts(schema)

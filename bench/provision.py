@@ -6,9 +6,8 @@ step by step, for each method, interleaved sample by sample:
 
 * ``clone``    django-tenants' clone_schema() of the template schema;
 * ``migrate``  CREATE SCHEMA and every migration (``migrate_schemas``);
-* ``replay``   tenants/schema_fast.py: the template's DDL read from pg_catalog and replayed with
-               its rows in one batch (registered for this run only; not wired into
-               tenants/schemas.py).
+* ``replay``   tenants/schema/replay.py: the template's DDL read from pg_catalog and replayed with
+               its rows in one batch (the default, ``TENANT_SCHEMA_METHOD``).
 
 Also checks that each method's schema is identical to the template (structure and rows).
 
@@ -95,20 +94,21 @@ def check_schemas() -> dict[str, list[str]]:
     nature and are left out of its comparison."""
     from django.conf import settings
 
-    from tenants import schema_fast, schemas
+    from tenants.schema import create as schemas
+    from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 
-    template = schema_fast.schema_fingerprint(settings.TENANT_TEMPLATE_SCHEMA)
+    template = schema_fingerprint(settings.TENANT_TEMPLATE_SCHEMA)
     differences = {}
     for method in METHODS:
         schema_name = f"t_check_{method}"
         schemas.schema_create(schema_name, method=method)
-        copy = schema_fast.schema_fingerprint(schema_name)
+        copy = schema_fingerprint(schema_name)
         schemas.schema_drop(schema_name)
         expected = dict(template)
         if method == "migrate":
             copy.pop("rows of django_migrations", None)
             expected.pop("rows of django_migrations", None)
-        differences[method] = schema_fast.fingerprint_differences(expected, copy)
+        differences[method] = fingerprint_differences(expected, copy)
     return differences
 
 
@@ -128,7 +128,7 @@ CATALOGS = (
 
 
 def time_one_clone(schema_name: str) -> float:
-    from tenants import schemas
+    from tenants.schema import create as schemas
 
     started = time.perf_counter()
     schemas.schema_create(schema_name, method="clone")
@@ -151,7 +151,7 @@ def clone_breakdown(repeats: int = 3) -> dict[str, float]:
     from django.db import connection
     from django_tenants.clone import CloneSchema
 
-    from tenants import schemas
+    from tenants.schema import create as schemas
 
     recreate = []
     for _ in range(repeats):
@@ -330,7 +330,7 @@ def report(
             f"{result['samples']} samples per method, methods interleaved in rotating order "
             f"(so the count grows to {total_tenants}); {pg_version}. The project's method "
             f"(`TENANT_SCHEMA_METHOD`) is `{project_method}`; target p50 < {TARGET_MS} ms. "
-            "`replay` is tenants/schema_fast.py; `clone` is django-tenants' clone_schema."
+            "`replay` is tenants/schema/replay.py; `clone` is django-tenants' clone_schema."
         )
         body = "\n\n".join(
             [

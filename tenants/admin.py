@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from tenant_apps.core.errors import PlatformError
-from tenants.archive import archive_check, recorded_archive
+from tenants.archive.services import archive_check, recorded_archive
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_activate, tenant_suspend
 

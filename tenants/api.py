@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from tenant_apps.core.api.serializers import StrictFieldsMixin
 from tenant_apps.core.errors import NotFound
-from tenants.archive import archive_check, recorded_archive
+from tenants.archive.services import archive_check, recorded_archive
 from tenants.models import Tenant
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_list

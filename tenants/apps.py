@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TenantsConfig(AppConfig):
@@ -6,6 +7,8 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self) -> None:
-        from tenants import deletion, signals  # noqa: F401
+        from tenants import deletion, signals
 
         deletion.install()
+        post_migrate.connect(signals.migrate_template_after_public, sender=self,
+                             dispatch_uid="tenants_migrate_template_after_public")

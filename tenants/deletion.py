@@ -5,9 +5,11 @@ at it (tenant apps: API keys, jobs, movements...; shared apps: the admin log). D
 collector follows every reverse relation it knows, whichever schema the connection is in:
 
 * deleting an operator in ``public`` would query tenant-only tables that do not exist there (500);
-* deleting a tenant user would follow the admin log's foreign key and, because the tenant's
-  ``search_path`` ends with ``public``, delete *public* admin-log rows of the operator who
-  happens to have the same id.
+* deleting a tenant user would follow the admin log's foreign key into ``django_admin_log``,
+  which exists in ``public`` only: a tenant's ``search_path`` is its own schema alone
+  (tenants/postgresql_backend), so that query fails (500). (With django-tenants' default path,
+  which ends with ``public``, it used to delete the public admin-log rows of the operator who
+  happened to have the same id.)
 
 So the collector only follows relations whose model has a table in the current schema.
 """

@@ -20,7 +20,7 @@ class Tenant(TenantMixin):
     # The last provisioning step that completed, so an interrupted run can say where it stopped.
     provisioning_step = models.CharField(max_length=40, blank=True, default="")
     provisioning_error = models.TextField(blank=True, default="")
-    # Set while archived (tenants/archive.py): which file holds the data, and its checksum.
+    # Set while archived (tenants/archive/): which file holds the data, and its checksum.
     archived_at = models.DateTimeField(null=True, blank=True)
     archive_file = models.CharField(max_length=255, blank=True, default="")
     archive_sha256 = models.CharField(max_length=64, blank=True, default="")

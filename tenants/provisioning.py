@@ -23,8 +23,8 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.core.errors import Conflict, InvalidInput
-from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
+from tenants.schema.create import schema_create, schema_drop
 from tenants.slugs import schema_name_for_slug, validate_tenant_slug
 
 logger = logging.getLogger(__name__)
@@ -132,13 +132,12 @@ def _create_schema(ctx: ProvisionContext) -> None:
     schema_name = ctx.tenant.schema_name
     if schema_exists(schema_name):
         # A previous run died while creating it: its state is unknown, so start it over.
-        schemas.schema_drop(schema_name)
-    schemas.schema_create(schema_name, method=ctx.request.schema_method)
+        schema_drop(schema_name)
+    schema_create(schema_name, method=ctx.request.schema_method)
 
 
 def _create_owner(ctx: ProvisionContext) -> None:
-    from shared_apps.accounts.models import User
-    from tenant_apps.core.roles import Role
+    from shared_apps.accounts.models import Role, User
 
     req = ctx.request
     password = req.owner_password
@@ -195,7 +194,7 @@ def _rollback(ctx: ProvisionContext) -> None:
     connection.set_schema_to_public()
     with transaction.atomic():
         Domain.objects.filter(tenant=tenant).delete()
-        schemas.schema_drop(tenant.schema_name)
+        schema_drop(tenant.schema_name)
         Tenant.objects.filter(pk=tenant.pk).delete()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -114,18 +115,27 @@ class HostRouter:
     def _lookup(self, host: str) -> Route:
         if host in settings.PUBLIC_HOSTS:
             return PUBLIC_ROUTE
-        from tenants.models import Domain
+        from tenants.models import Domain, Tenant
 
         candidates = [host]
         if host.startswith("www."):
             candidates.append(host[4:])
-        domains = {
-            d.domain: d
-            for d in Domain.objects.select_related("tenant").filter(domain__in=candidates)
-        }
+        # The registry lives in public only, and a tenant's search_path holds its own schema
+        # alone (tenants/postgresql_backend), while the connection may still be in the previous
+        # request's tenant: name public's tables outright. (Switching to public for the lookup
+        # would cost two SET search_path round trips on every cold host.)
+        q = connection.ops.quote_name
+        public = q(settings.PUBLIC_SCHEMA_NAME)
+        tenant_fk = q(Domain._meta.get_field("tenant").column)
+        sql = (f"SELECT t.*, d.{q('domain')} AS routed_host "  # noqa: S608 (quoted names)
+               f"FROM {public}.{q(Domain._meta.db_table)} d "
+               f"JOIN {public}.{q(Tenant._meta.db_table)} t "
+               f"ON t.{q(Tenant._meta.pk.column)} = d.{tenant_fk} "
+               f"WHERE d.{q('domain')} = ANY(%s)")
+        domains = {tenant.routed_host: tenant for tenant in Tenant.objects.raw(sql, [candidates])}
         for candidate in candidates:
             if candidate in domains:
-                return Route(tenant=domains[candidate].tenant)
+                return Route(tenant=domains[candidate])
         return NOT_FOUND
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from tenant_apps.core.errors import Conflict
-from tenants import schemas
 from tenants.models import Domain, Tenant, TenantState
+from tenants.schema.create import schema_drop
 from tenants.selectors import tenant_get
 
 
@@ -35,5 +35,5 @@ def tenant_delete(*, slug: str) -> None:
     """Drop the tenant's schema (all its data), its domains and its registry row."""
     tenant = tenant_get(slug=slug)
     Domain.objects.filter(tenant=tenant).delete()
-    schemas.schema_drop(tenant.schema_name)
+    schema_drop(tenant.schema_name)
     tenant.delete()

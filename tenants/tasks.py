@@ -4,7 +4,7 @@ through AsyncResult and the operator API's /jobs/{id})."""
 
 from celery import current_app, shared_task
 
-from tenants.archive import recorded_archive, tenant_archive, tenant_restore
+from tenants.archive.services import recorded_archive, tenant_archive, tenant_restore
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import tenant_provision
 from tenants.selectors import tenants_active

@@ -47,7 +47,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
 
     from tenants.provisioning import tenant_provision
-    from tenants.schemas import template_ensure
+    from tenants.schema.template import template_ensure
 
     with django_db_blocker.unblock():
         db_config = setup_databases(verbosity=0, interactive=False, aliases={"default"},

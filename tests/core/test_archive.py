@@ -16,19 +16,21 @@ from django_tenants.utils import schema_context, schema_exists
 from shared_apps.accounts.models import User
 from tenant_apps.core.errors import Conflict, InvalidInput
 from tenant_apps.inventory.models import Product, StockLevel
-from tenants import archive as archive_module
-from tenants.archive import read_manifest, tenant_archive, tenant_restore
+from tenants.archive import pgcopy
+from tenants.archive import services as archive_services
+from tenants.archive.format import read_manifest
+from tenants.archive.services import tenant_archive, tenant_restore
 from tenants.models import Tenant
 from tenants.provisioning import tenant_provision
-from tenants.schema_fast import fingerprint_differences, schema_fingerprint
 from tests.attendance.factories import EmployeeFactory, SiteFactory
 from tests.inventory import factories as f
+from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 
 
 def _table_counts(schema: str) -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
-        for table in archive_module._tables(schema):
+        for table in pgcopy.tables(schema):
             cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')  # noqa: S608
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -105,7 +107,7 @@ def test_a_failure_after_the_export_leaves_the_tenant_and_its_data_and_no_file(
     def broken_drop(schema_name):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(archive_module.schemas, "schema_drop", broken_drop)
+    monkeypatch.setattr(archive_services, "schema_drop", broken_drop)
     with pytest.raises(RuntimeError, match="disk on fire"):
         tenant_archive(slug="retiring", directory=tmp_path)
     tenant = Tenant.objects.get(slug="retiring")
@@ -308,7 +310,7 @@ def test_an_unusable_archive_directory_is_refused_before_anything_changes(filled
 
 
 def test_a_tenant_without_its_schema_is_not_archived(filled, tmp_path):
-    from tenants.schemas import schema_drop
+    from tenants.schema.create import schema_drop
 
     with connection.cursor() as cursor:  # the fixture's rows are not committed yet
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -16,6 +16,9 @@ def test_an_operator_can_be_deleted_in_public(db):
 
 
 def test_deleting_a_tenant_user_leaves_public_admin_log_alone(db, make_user):
+    """Without tenants/deletion.py the collector follows the admin log's foreign key: with
+    public on the tenant's search_path that deleted the operator's public log rows; with the
+    tenant's schema alone it fails (the tenant has no django_admin_log)."""
     operator = User.objects.create_user(email="ops@platform.test", password="x-pass-12345",
                                         is_staff=True)
     LogEntry.objects.create(user=operator, content_type=ContentType.objects.get_for_model(User),

@@ -131,7 +131,7 @@ def test_archive_and_restore_run_as_jobs(celery_worker, scratch_tenant, settings
 
 def test_restore_of_a_tenant_whose_archive_file_is_gone_is_a_clear_404(operator, settings,
                                                                        tmp_path):
-    from tenants.archive import tenant_archive
+    from tenants.archive.services import tenant_archive
 
     settings.TENANT_ARCHIVE_DIR = tmp_path
     info = tenant_archive(slug="initech")

@@ -195,8 +195,8 @@ def test_tenant_command_reports_bad_input_without_traceback(db):
 def test_replayed_schema_is_identical_to_the_template(db):
     """Structure (names of constraints and indexes included, so later migrations that refer to
     them by name work) and rows."""
-    from tenants.schema_fast import fingerprint_differences, schema_fingerprint
-    from tenants.schemas import schema_create
+    from tenants.schema.create import schema_create
+    from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 
     schema_create("t_replayed", method="replay")  # the schema step alone: no owner row yet
     connection.set_schema_to_public()
@@ -205,7 +205,7 @@ def test_replayed_schema_is_identical_to_the_template(db):
 
 
 def test_replayed_schema_matches_a_migrated_one(db):
-    from tenants.schema_fast import fingerprint_differences, schema_fingerprint
+    from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
 
     for slug, method in (("by-replay", "replay"), ("by-migrate", "migrate")):
         tenant_provision(slug=slug, name=slug, owner_email="o@x.example",
@@ -219,12 +219,12 @@ def test_replayed_schema_matches_a_migrated_one(db):
 
 def test_a_template_the_replay_cannot_copy_is_cloned_instead_never_copied_short(db, caplog):
     """A migration that adds, say, a view must make provisioning slower, never wrong."""
-    from tenants.schemas import schema_create
+    from tenants.schema.create import schema_create
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE VIEW tenant_template.active_users AS "
                        "SELECT id, email FROM tenant_template.accounts_user WHERE is_active")
-    with caplog.at_level("WARNING", logger="tenants.schema_fast"):
+    with caplog.at_level("WARNING", logger="tenants.schema.create"):
         schema_create("t_with_view", method="replay")
     connection.set_schema_to_public()
     assert "cloning instead" in caplog.text and "active_users" in caplog.text

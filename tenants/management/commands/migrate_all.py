@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand
 
 from tenants.migration_state import is_up_to_date
 from tenants.models import Tenant, TenantState
-from tenants.schemas import schema_migrate, template_ensure
+from tenants.schema.migrate import schema_migrate
+from tenants.schema.template import template_ensure
 
 
 class Command(BaseCommand):

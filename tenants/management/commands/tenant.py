@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tenant_apps.core.errors import PlatformError
-from tenants.archive import tenant_archive, tenant_restore
+from tenants.archive.services import tenant_archive, tenant_restore
 from tenants.provisioning import ProvisioningFailed, tenant_provision
-from tenants.schemas import SCHEMA_METHODS
+from tenants.schema.create import SCHEMA_METHODS
 from tenants.selectors import tenant_list
 from tenants.services import tenant_activate, tenant_delete, tenant_suspend
 

@@ -22,24 +22,20 @@ and ``schema_create_by_replay`` falls back to the clone, so an exotic migration 
 provisioning slower, never wrong.
 
 Names are kept exactly (constraints, indexes, identity sequences), so later migrations that
-refer to an index or constraint by name work on replayed schemas as on migrated ones;
-``schema_fingerprint`` compares two schemas object by object and is what the benchmark and
-tests use to prove it.
+refer to an index or constraint by name work on replayed schemas as on migrated ones; the tests
+and the benchmark prove it by comparing schemas object by object (tests/schema_fingerprint.py).
 
-Not wired into ``tenants.schemas.SCHEMA_METHODS`` by this module (that is the owner's call):
-    SCHEMA_METHODS["replay"] = schema_fast.schema_create_by_replay
+The fallback to the clone is ``tenants.schema.create``'s business, not this module's.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 
-logger = logging.getLogger(__name__)
+from tenants.schema.names import quote
 
 
 class UnsupportedTemplate(Exception):
@@ -52,7 +48,7 @@ class UnsupportedTemplate(Exception):
 # and the replay, run with search_path = <new schema>, points them at the new schema's objects.
 # Objects elsewhere (public, extensions) come out schema-qualified and stay where they are.
 
-_UNSUPPORTED_SQL = """
+UNSUPPORTED_OBJECTS_SQL = """
 SELECT 'relation ' || c.relname || ' of kind ' || c.relkind::text
   FROM pg_class c
  WHERE c.relnamespace = %(ns)s AND c.relkind NOT IN ('r', 'i', 'S')
@@ -200,8 +196,6 @@ def _literal(value: str) -> str:
 def replay_sql(template: str, target: str) -> str:
     """The SQL that makes ``target`` a copy of ``template``, run with search_path = target.
     Must be called inside a transaction (it sets search_path locally)."""
-    from tenants.schemas import quote
-
     tpl, dst = quote(template), quote(target)
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL search_path = {tpl}")
@@ -211,7 +205,7 @@ def replay_sql(template: str, target: str) -> str:
             raise UnsupportedTemplate(f"template schema {template!r} does not exist")
         params = {"ns": row[0], "schema": template}
 
-        cursor.execute(_UNSUPPORTED_SQL, params)
+        cursor.execute(UNSUPPORTED_OBJECTS_SQL, params)
         unsupported = [r[0] for r in cursor.fetchall()]
         if unsupported:
             raise UnsupportedTemplate("; ".join(sorted(unsupported)[:10]))
@@ -291,7 +285,7 @@ def replay_sql(template: str, target: str) -> str:
     for oid, (name, _unlogged) in tables.items():
         copied = ", ".join(col.name for col in columns[oid] if col.copied)
         if copied:
-            # Every name was quoted by quote_ident() or tenants.schemas.quote().
+            # Every name was quoted by quote_ident() or quote().
             statements.append(
                 f"INSERT INTO {dst}.{name} ({copied}) OVERRIDING SYSTEM VALUE "  # noqa: S608
                 f"SELECT {copied} FROM {tpl}.{name}"
@@ -321,13 +315,10 @@ def replay_sql(template: str, target: str) -> str:
     return ";\n".join(statements) + ";"
 
 
-def schema_create_by_replay(schema_name: str) -> None:
-    """Create ``schema_name`` as a copy of the template (structure and rows), in one
-    transaction; falls back to django-tenants' clone when the template holds objects the
-    replay does not reproduce."""
-    from tenants import schemas
-
-    template = settings.TENANT_TEMPLATE_SCHEMA
+def replay(template: str, schema_name: str) -> None:
+    """Create ``schema_name`` as a copy of ``template`` (structure and rows) in one
+    transaction; ``UnsupportedTemplate`` (and nothing created) when the template holds
+    objects the replay does not reproduce."""
     try:
         with transaction.atomic():
             sql = replay_sql(template, schema_name)
@@ -335,89 +326,6 @@ def schema_create_by_replay(schema_name: str) -> None:
                 # One round trip: psycopg sends a parameterless query with the simple protocol,
                 # which accepts many statements.
                 cursor.execute(sql)
-    except UnsupportedTemplate as exc:
-        logger.warning("Replay cannot copy the template (%s); cloning instead", exc)
-        schemas.schema_create_by_clone(schema_name)
     finally:
         # SET LOCAL ended with the transaction; make django-tenants re-issue its own SET.
         connection.search_path_set_schemas = None
-
-
-# -- comparing schemas -------------------------------------------------------------------------
-_FINGERPRINT_SQL = {
-    "tables": """
-        SELECT c.relname, c.relpersistence FROM pg_class c
-         WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'""",
-    "columns": """
-        SELECT c.relname,
-               -- position among live columns: a dropped column leaves a gap in attnum that
-               -- a copy does not reproduce, and need not
-               row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
-               a.attname, format_type(a.atttypid, a.atttypmod),
-               a.attnotnull, a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid),
-               a.attcollation
-          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-         WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0
-           AND NOT a.attisdropped""",
-    "constraints": """
-        SELECT c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid),
-               con.condeferrable, con.condeferred, con.convalidated
-          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-         WHERE con.connamespace = %(ns)s""",
-    "indexes": """
-        SELECT c.relname, ic.relname,
-               regexp_replace(pg_get_indexdef(i.indexrelid), ' ON (ONLY )?\\S+ ', ' ON ')
-          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-          JOIN pg_class c ON c.oid = i.indrelid
-         WHERE ic.relnamespace = %(ns)s""",
-    "sequences": """
-        SELECT sequencename, data_type::text, start_value, min_value, max_value, increment_by,
-               cycle, cache_size, last_value
-          FROM pg_sequences WHERE schemaname = %(schema)s""",
-    "comments": """
-        SELECT c.relname, d.objsubid, d.description
-          FROM pg_description d JOIN pg_class c ON c.oid = d.objoid
-         WHERE d.classoid = 'pg_class'::regclass AND c.relnamespace = %(ns)s""",
-    "other objects": _UNSUPPORTED_SQL,
-}
-
-
-def schema_fingerprint(schema_name: str, *, with_rows: bool = True) -> dict[str, list]:
-    """Everything that defines a schema, in comparable form: two schemas with equal
-    fingerprints have the same tables, columns, constraints, indexes (by name and definition),
-    sequences, comments and, with ``with_rows``, the same rows in every table and the same
-    sequence positions. Relative names are rendered with search_path = the schema itself, so a
-    copy compares equal to its original."""
-    from tenants.schemas import quote
-
-    fingerprint: dict[str, list] = {}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL search_path = {quote(schema_name)}")
-        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema_name])
-        params = {"ns": cursor.fetchone()[0], "schema": schema_name}
-        for name, sql in _FINGERPRINT_SQL.items():
-            cursor.execute(sql, params)
-            fingerprint[name] = sorted(cursor.fetchall(), key=repr)
-        if not with_rows:  # where a sequence stands is part of the data, not the structure
-            fingerprint["sequences"] = [row[:-1] for row in fingerprint["sequences"]]
-        if with_rows:
-            for table, _persistence in fingerprint["tables"]:
-                cursor.execute("SELECT quote_ident(%s)", [table])
-                quoted = cursor.fetchone()[0]
-                cursor.execute(f"SELECT * FROM {quote(schema_name)}.{quoted}")  # noqa: S608
-                fingerprint[f"rows of {table}"] = sorted(cursor.fetchall(), key=repr)
-    connection.search_path_set_schemas = None
-    return fingerprint
-
-
-def fingerprint_differences(a: dict[str, list], b: dict[str, list]) -> list[str]:
-    """Human-readable differences between two fingerprints (empty when equal)."""
-    problems = []
-    for key in sorted(set(a) | set(b)):
-        left, right = a.get(key, []), b.get(key, [])
-        if left != right:
-            only_left = [r for r in left if r not in right][:3]
-            only_right = [r for r in right if r not in left][:3]
-            problems.append(f"{key}: only in first {only_left}, only in second {only_right}")
-    return problems

@@ -1,0 +1,141 @@
+"""The PostgreSQL side of archives: a schema's tables read and written with ``COPY``, its
+migration state, and a schema made at a given migration state to restore into.
+
+Identifiers reaching SQL text here come from the catalog or a validated schema name, always
+through quote_name (hence the S608 exemptions)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants.schema.create import schema_create
+from tenants.schema.names import quote
+from tenants.schema.template import template_ensure
+
+
+def tables(schema: str) -> dict[str, list[str]]:
+    """Every table of ``schema`` with its columns in order, generated columns left out (they
+    are computed again on load)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, a.attname
+                 FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_attribute a ON a.attrelid = c.oid
+                WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+                  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                ORDER BY c.relname, a.attnum""", [schema])
+        found: dict[str, list[str]] = {}
+        for table, column in cursor.fetchall():
+            found.setdefault(table, []).append(column)
+    return found
+
+
+def applied_migrations(schema: str) -> list[list[str]]:
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT app, name FROM {q(schema)}.django_migrations ORDER BY id")  # noqa: S608
+        return [[app, name] for app, name in cursor.fetchall()]
+
+
+def _qualified(schema: str, table: str, columns: Iterable[str]) -> str:
+    q = connection.ops.quote_name
+    return f"{q(schema)}.{q(table)} ({', '.join(q(c) for c in columns)})"
+
+
+def lock_against_writes(schema: str, names: Iterable[str]) -> None:
+    """Readers go on; a writer (a request that slipped in before the suspension took effect, a
+    Celery task) waits, then fails on the dropped schema instead of writing a row the archive
+    would miss. Holds until the transaction ends."""
+    q = connection.ops.quote_name
+    listed = ", ".join(f"{q(schema)}.{q(table)}" for table in names)
+    if listed:
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {listed} IN EXCLUSIVE MODE")
+
+
+def copy_out(schema: str, table: str, columns: list[str], target: Path) -> tuple[int, str]:
+    """The table as CSV with a header into ``target``; returns (rows, SHA-256 of the file)."""
+    digest = hashlib.sha256()
+    with target.open("wb") as out, connection.cursor() as cursor, cursor.copy(
+            f"COPY {_qualified(schema, table, columns)} TO STDOUT "
+            "WITH (FORMAT csv, HEADER true)") as copy:
+        for chunk in copy:
+            data = bytes(chunk)
+            digest.update(data)
+            out.write(data)
+        # Set by the end of the COPY (and reset when the cursor closes): no count(*) pass.
+        rows = cursor.rowcount
+    return rows, digest.hexdigest()
+
+
+def copy_in(schema: str, table: str, columns: list[str], chunks: Iterable[bytes]) -> None:
+    """Load CSV (with a header) into the table; PostgreSQL's errors propagate."""
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {_qualified(schema, table, columns)} FROM STDIN "
+            "WITH (FORMAT csv, HEADER true)") as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+
+
+def reset_sequences(schema: str) -> None:
+    """Identity and serial columns continue after the highest restored value."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, a.attname,
+                      pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname)
+                 FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_attribute a ON a.attrelid = c.oid
+                WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0
+                  AND NOT a.attisdropped""", [schema])
+        for table, column, sequence in cursor.fetchall():
+            if sequence is None:
+                continue
+            c, src = q(column), f"{q(schema)}.{q(table)}"
+            sql = f"SELECT setval(%s, COALESCE(MAX({c}), 1), MAX({c}) IS NOT NULL) FROM {src}"  # noqa: S608
+            cursor.execute(sql, [sequence])
+
+
+def unknown_migrations(migrations: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of ``migrations`` this release does not have (the archive is from a newer one)."""
+    return migrations - set(MigrationExecutor(connection).loader.graph.nodes)
+
+
+def create_schema_at(schema: str, migrations: set[tuple[str, str]]) -> bool:
+    """An empty schema at exactly ``migrations``: a replay of the template when that is the
+    template's state, the migrations up to it otherwise. True when it then needs migrating
+    forward. The template's rows (content types, ...) are removed: the archive has its own."""
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    if not schema_exists(template):
+        template_ensure()
+    if migrations == {tuple(m) for m in applied_migrations(template)}:
+        schema_create(schema, method="replay")
+        forward = False
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA {quote(schema)}")
+        with schema_context(schema):
+            executor = MigrationExecutor(connection)
+            graph = executor.loader.graph
+            targets = []
+            for app in sorted({app for app, _name in migrations}):
+                # The app's latest applied migration: the one with the longest history.
+                applied = [node for node in migrations if node[0] == app]
+                targets.append(max(applied, key=lambda node: len(graph.forwards_plan(node))))
+            executor.migrate(targets)
+        forward = True
+    q = connection.ops.quote_name
+    present = tables(schema)
+    if present:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE " + ", ".join(f"{q(schema)}.{q(t)}" for t in present))
+    return forward

@@ -1,0 +1,275 @@
+"""Retiring a tenant: its data exported to one archive file, then its schema dropped (state
+``archived``); and bringing an archive back. The file's layout is ``tenants.archive.format``'s,
+the COPY in and out ``tenants.archive.pgcopy``'s; this module is the lifecycle around them. The
+registry row and the domains stay, so the slug and the addresses stay reserved.
+
+Archiving is all-or-nothing. The tenant is suspended first (committed, so web processes stop
+serving it within the routing check interval); then one transaction locks every table of the
+schema against writes, exports it, reads the file back and checks it, moves it to its final
+name, drops the schema and marks the tenant archived. Any failure rolls all of that back and
+removes the file: the tenant is left suspended with its data, and the error says why.
+
+Restoring recreates the schema at the migration state the archive was made at (by replaying the
+template when that is the current state, by running the migrations up to it otherwise), loads
+the rows in one transaction, resets the sequences, then migrates forward. The tenant comes back
+``suspended``, for the operator to check and activate.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_exists
+
+from tenant_apps.core.errors import Conflict, InvalidInput, NotFound
+from tenants.archive import pgcopy
+from tenants.archive.format import (
+    ARCHIVE_FORMAT,
+    bad_archive,
+    open_archive,
+    read_manifest,
+    table_streams,
+    verify_archive,
+    write_archive,
+)
+from tenants.models import Domain, Tenant, TenantState
+from tenants.provisioning import domains_create, registration_check_free, registration_errors
+from tenants.schema.create import schema_drop
+from tenants.schema.migrate import schema_migrate
+from tenants.selectors import tenant_get
+from tenants.services import tenant_suspend
+from tenants.slugs import schema_name_for_slug
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    path: Path
+    sha256: str
+    tables: int
+    rows: int
+
+
+# -- archiving --------------------------------------------------------------------------------
+def archive_check(*, slug: str) -> Tenant:
+    """The tenant, if it can be archived now (for callers that queue the work)."""
+    tenant = tenant_get(slug=slug)
+    if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
+        raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an active or suspended tenant "
+                       "can be archived.", code="invalid_state")
+    if not schema_exists(tenant.schema_name):
+        raise Conflict(f"Tenant '{slug}' has no schema {tenant.schema_name}: nothing to archive.",
+                       code="schema_missing")
+    return tenant
+
+
+def recorded_archive(*, slug: str) -> Path:
+    """The archive file an archived tenant was written to, if it is still there."""
+    tenant = tenant_get(slug=slug)
+    if tenant.state != TenantState.ARCHIVED or not tenant.archive_file:
+        raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an archived tenant can be "
+                       "restored.", code="invalid_state")
+    path = Path(settings.TENANT_ARCHIVE_DIR) / tenant.archive_file
+    if not path.is_file():
+        raise NotFound(f"The archive of '{slug}' ({path}) is missing; restore from a copy with "
+                       "manage.py tenant restore FILE.", code="archive_missing")
+    return path
+
+
+def tenant_archive(*, slug: str, directory: Path | str | None = None,
+                   progress: Progress | None = None) -> ArchiveInfo:
+    """Export the tenant's schema to ``directory`` (default ``TENANT_ARCHIVE_DIR``), then drop
+    it. Returns the archive's path and checksum."""
+    say = progress or (lambda _message: None)
+    tenant = archive_check(slug=slug)
+    target_dir = Path(directory or settings.TENANT_ARCHIVE_DIR)
+    try:
+        # A whole customer's data: readable by the platform's own user only.
+        target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        writable = os.access(target_dir, os.W_OK)
+    except OSError as exc:
+        writable = False
+        reason = exc.strerror or str(exc)
+    else:
+        reason = "Not writable."
+    if not writable:
+        raise InvalidInput(f"Cannot write archives to {target_dir}: {reason}",
+                           code="archive_dir_unwritable", fields={"directory": [reason]})
+    if tenant.state == TenantState.ACTIVE:
+        tenant = tenant_suspend(slug=slug)  # its own commit: web processes stop serving it
+        say("suspended")
+
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    final = target_dir / f"{slug}-{stamp}.tar.gz"
+    partial = target_dir / f".{final.name}.partial"
+    try:
+        with transaction.atomic():
+            tables = pgcopy.tables(tenant.schema_name)
+            pgcopy.lock_against_writes(tenant.schema_name, tables)
+            say(f"exporting {len(tables)} tables")
+            manifest = _write_archive(partial, tenant, tables)
+            sha256 = verify_archive(partial, expected=manifest)
+            say("archive verified")
+            partial.replace(final)
+            # Foreign-key checks still pending in this transaction (rows written earlier in it,
+            # as in tests) would block the DROP; run them now.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            schema_drop(tenant.schema_name)
+            tenant.state = TenantState.ARCHIVED
+            tenant.archived_at = timezone.now()
+            tenant.archive_file = final.name
+            tenant.archive_sha256 = sha256
+            tenant.save(update_fields=["state", "archived_at", "archive_file", "archive_sha256",
+                                       "updated_at"])
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+        raise
+    finally:
+        connection.set_schema_to_public()
+    say(f"schema {tenant.schema_name} dropped")
+    return ArchiveInfo(path=final, sha256=sha256, tables=len(tables),
+                       rows=sum(t["rows"] for t in manifest["tables"]))
+
+
+def _write_archive(path: Path, tenant: Tenant, tables: dict[str, list[str]]) -> dict:
+    manifest: dict = {
+        "format": ARCHIVE_FORMAT,
+        "tenant": {"slug": tenant.slug, "name": tenant.name, "schema_name": tenant.schema_name,
+                   "created_at": tenant.created_at.isoformat()},
+        "domains": [{"domain": d.domain, "is_primary": d.is_primary}
+                    for d in Domain.objects.filter(tenant=tenant).order_by("domain")],
+        "archived_at": timezone.now().isoformat(),
+        "migrations": pgcopy.applied_migrations(tenant.schema_name),
+        "tables": [],
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        # Tables first to scratch files: the manifest (with their checksums and row counts)
+        # comes first in the archive, so that a reader can stream it in one pass.
+        files = {}
+        for table, columns in sorted(tables.items()):
+            files[table] = Path(scratch) / f"{table}.csv"
+            rows, sha256 = pgcopy.copy_out(tenant.schema_name, table, columns, files[table])
+            manifest["tables"].append({"name": table, "columns": columns, "rows": rows,
+                                       "sha256": sha256})
+        write_archive(path, manifest, files)
+    return manifest
+
+
+# -- restoring --------------------------------------------------------------------------------
+def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> Tenant:
+    """Bring an archived tenant back from its archive file, as ``suspended``. Without a
+    registry row for it (deleted since, or another installation), the row and its domains are
+    recreated from the archive."""
+    say = progress or (lambda _message: None)
+    path = Path(archive)
+    manifest = read_manifest(path)
+    slug = manifest["tenant"]["slug"]
+    tenant = Tenant.objects.filter(slug=slug).first()
+    # No registry row: a tenant deleted after it was archived, or one moved from another
+    # installation. The archive has what the row needs.
+    registered_here = tenant is None
+    if registered_here:
+        tenant = _register_from_manifest(path, manifest)
+    if tenant.state != TenantState.ARCHIVED:
+        raise Conflict(f"Tenant '{slug}' is {tenant.state}; only an archived tenant can be "
+                       "restored.", code="invalid_state")
+    if tenant.schema_name != manifest["tenant"]["schema_name"]:
+        raise bad_archive(path, f"made for schema {manifest['tenant']['schema_name']}, "
+                                f"but tenant '{slug}' uses {tenant.schema_name}.")
+    if schema_exists(tenant.schema_name):
+        raise Conflict(f"Schema {tenant.schema_name} already exists; drop it first.",
+                       code="schema_exists")
+    migrations = {tuple(m) for m in manifest["migrations"]}
+    unknown = pgcopy.unknown_migrations(migrations)
+    if unknown:
+        raise bad_archive(path, f"made by a newer release: {len(unknown)} migration(s) unknown "
+                                f"here, e.g. {'.'.join(sorted(unknown)[0])}.")
+
+    tenant.state, tenant.provisioning_step, tenant.provisioning_error = (
+        TenantState.PROVISIONING, "restore", "")
+    tenant.save(update_fields=["state", "provisioning_step", "provisioning_error", "updated_at"])
+    try:
+        with transaction.atomic():
+            forward = pgcopy.create_schema_at(tenant.schema_name, migrations)
+            say("schema created at the archive's migration state")
+            rows = _load(path, tenant.schema_name)
+            say(f"{rows} rows loaded")
+        if forward:
+            schema_migrate(tenant.schema_name)
+            say("migrated to the current release")
+    except BaseException as exc:
+        connection.set_schema_to_public()
+        schema_drop(tenant.schema_name)
+        if registered_here:  # leave nothing behind, as before the call
+            Domain.objects.filter(tenant=tenant).delete()
+            tenant.delete()
+        else:
+            tenant.state, tenant.provisioning_error = TenantState.ARCHIVED, str(exc)[:2000]
+            tenant.save(update_fields=["state", "provisioning_error", "updated_at"])
+        raise
+    finally:
+        connection.set_schema_to_public()
+    tenant.state, tenant.provisioning_step = TenantState.SUSPENDED, ""
+    tenant.archived_at, tenant.archive_file, tenant.archive_sha256 = None, "", ""
+    tenant.save(update_fields=["state", "provisioning_step", "archived_at", "archive_file",
+                               "archive_sha256", "updated_at"])
+    return tenant
+
+
+def _register_from_manifest(path: Path, manifest: dict) -> Tenant:
+    """The registry row and domains of the archived tenant, recreated (state ``archived``) as
+    provisioning would register it here: the primary domain is ``<slug>.<BASE_DOMAIN>`` of this
+    installation, the custom domains come from the archive."""
+    info = manifest["tenant"]
+    slug, name = str(info.get("slug", "")), str(info.get("name") or info.get("slug", ""))
+    custom = [str(d["domain"]) for d in manifest.get("domains", []) if not d.get("is_primary")]
+    errors = registration_errors(slug=slug, name=name, domains=custom)
+    if errors:
+        raise InvalidInput(f"{path.name}: cannot register tenant '{slug}' here.",
+                           code="invalid_archive", fields=errors)
+    registration_check_free(slug=slug, domains=custom)
+    with transaction.atomic():
+        tenant = Tenant.objects.create(slug=slug, name=name.strip(),
+                                       schema_name=schema_name_for_slug(slug),
+                                       state=TenantState.ARCHIVED)
+        domains_create(tenant=tenant, custom=custom)
+    return tenant
+
+
+def _load(path: Path, schema: str) -> int:
+    """Every table's rows, in one transaction and one pass over the file: Django's foreign
+    keys are deferred to the end, so the order of tables does not matter."""
+    present = pgcopy.tables(schema)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # whatever this transaction set before
+    with open_archive(path) as (tar, manifest):
+        for table, chunks in table_streams(path, tar, manifest):
+            missing = set(table["columns"]) - set(present.get(table["name"], []))
+            if missing:
+                raise bad_archive(path, f"table {table['name']}: no column(s) {sorted(missing)} at "
+                                 "the archive's migration state.")
+            try:
+                pgcopy.copy_in(schema, table["name"], table["columns"], chunks)
+            except DatabaseError as exc:  # rows PostgreSQL refuses: the caller rolls back
+                raise bad_archive(path, f"table {table['name']} does not load: "
+                                 f"{str(exc).strip().splitlines()[0]}") from exc
+            except psycopg.Error as exc:
+                raise bad_archive(path, f"table {table['name']} does not load: {exc}") from exc
+    try:
+        with connection.cursor() as cursor:  # the deferred foreign keys, checked now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    except DatabaseError as exc:
+        raise bad_archive(path, f"rows refer to rows it does not hold: {exc}") from exc
+    pgcopy.reset_sequences(schema)
+    return sum(table["rows"] for table in manifest["tables"])

@@ -1,0 +1,20 @@
+"""The one gate a schema name passes before it reaches SQL text."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+from tenants.slugs import SLUG_PATTERN
+
+
+def quote(schema_name: str) -> str:
+    """``schema_name`` quoted for SQL; ValueError unless it is the template's or a tenant's.
+
+    Schema names reaching SQL text are always derived from a validated slug ("t_" + [a-z0-9_])
+    or a setting; this check makes sure nothing else ever gets here."""
+    if not (schema_name == settings.TENANT_TEMPLATE_SCHEMA or (
+            schema_name.startswith("t_")
+            and SLUG_PATTERN.match(schema_name[2:].replace("_", "-")))):
+        raise ValueError(f"Refusing to use {schema_name!r} as a tenant schema name")
+    return connection.ops.quote_name(schema_name)
