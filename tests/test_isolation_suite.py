@@ -184,3 +184,31 @@ def test_a_session_of_one_tenant_is_anonymous_on_every_other_host(world):
             intruder = TenantClient(slug)
             intruder.cookies["sessionid"] = cookie
             assert intruder.get(path).status_code == 401, (slug, path)
+
+
+def _json_write_operations() -> list[tuple[str, str]]:
+    operations = []
+    for path, ops in sorted(_schema_paths().items()):
+        for method in ("post", "put", "patch"):
+            body = ops.get(method, {}).get("requestBody", {}).get("content", {})
+            if "application/json" in body:
+                operations.append((method, path))
+    return operations
+
+
+@pytest.mark.parametrize("method,path", _json_write_operations())
+def test_every_json_write_refuses_a_field_it_does_not_know(world, method, path):
+    """An integrator's typo (``"quantitiy"``) must be a 400 naming it, on every endpoint that
+    takes a JSON body: a serializer that silently drops it loses the caller's data."""
+    owner = world["clients"]["iso-a"]["session"]
+    concrete = path
+    if "{id}" in path:
+        list_path = _list_path_for(path.split("/{id}/")[0] + "/{id}" if "/{id}/" in path
+                                   else path)
+        ids = _ids_of(owner, list_path)
+        assert ids, f"{list_path}: no row to aim the write at"
+        concrete = path.replace("{id}", str(ids[0]))
+    response = getattr(owner, method)(concrete, {"zz_not_a_field": 1}, format="json")
+    assert response.status_code == 400, (method, concrete, response.status_code,
+                                          response.content[:300])
+    assert "zz_not_a_field" in response.json()["error"]["fields"], response.json()
