@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent
 NO_DATABASE = frozenset({
     "help", "version", "makemigrations", "collectstatic", "findstatic",
     "diffsettings", "startapp", "startproject", "compilemessages", "makemessages",
-    "spectacular", "generateschema", "sendtestemail", "optimizemigration",
+    "spectacular", "generateschema", "sendtestemail", "optimizemigration", "starttenantapp",
 })
 # Django-only keys in DATABASES["default"]["OPTIONS"] that are no libpq parameters.
 NOT_LIBPQ = ("isolation_level", "server_side_binding", "pool", "assume_role")
