@@ -189,9 +189,13 @@ def test_a_generated_app_passes_its_tests_and_the_platform_suites(copy):
                            "tests/assets"], cwd=target, capture_output=True, text=True,
                           timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+    layers = subprocess.run([str(target / ".venv" / "bin" / "lint-imports"), "--no-cache"],
+                            cwd=target, capture_output=True, text=True, timeout=300)
+    assert layers.returncode == 0, layers.stdout + layers.stderr
 
     started = time.monotonic()
-    own = _run(copy, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/assets")
+    own = _run(copy, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/assets",
+               "tests/core/test_tenant_app_lint.py")
     timings["its generated tests"] = time.monotonic() - started
     assert own.returncode == 0, own.stdout[-6000:] + own.stderr[-2000:]
     assert re.search(r"tests/assets/test_roles\.py::test_role_matrix\[\S+\] PASSED", own.stdout)
@@ -201,7 +205,7 @@ def test_a_generated_app_passes_its_tests_and_the_platform_suites(copy):
                   "tests/test_isolation_suite.py", "tests/test_schemathesis.py")
     timings["isolation suite + Schemathesis"] = time.monotonic() - started
     assert suites.returncode == 0, suites.stdout[-6000:] + suites.stderr[-2000:]
-    assert ("test_no_row_of_another_tenant_is_ever_visible[session-/api/v1/assets/assets] "
+    assert ("test_no_row_of_another_tenant_is_ever_visible[session-/api/v1/assets/assets/{id}] "
             "PASSED") in suites.stdout
     assert "test_api_conforms_to_its_schema_and_never_fails PASSED" in suites.stdout
 
