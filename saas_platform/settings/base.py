@@ -210,6 +210,21 @@ def _celery_redis_url(url: str) -> str:
     return url
 
 
+# Task time limits, and Redis's visibility timeout (redelivery of a dead worker's task) beyond
+# the hard limit: saas_platform/celery.py.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT",
+                                    default=CELERY_TASK_TIME_LIMIT + 60)
+# Jobs never hang (tenant_apps/core/services/jobs.py): a running job's worker heartbeats every
+# JOB_HEARTBEAT_SECONDS; the sweeper (every minute) requeues a job silent for JOB_STALE_SECONDS,
+# failing it after JOB_MAX_ATTEMPTS runs, and sends queued jobs the broker never got (older
+# than JOB_RESEND_SECONDS) or left unclaimed for JOB_LOST_MESSAGE_SECONDS.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=15.0)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_RESEND_SECONDS = env.int("JOB_RESEND_SECONDS", default=30)
+JOB_LOST_MESSAGE_SECONDS = env.int("JOB_LOST_MESSAGE_SECONDS", default=900)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
 
