@@ -64,6 +64,8 @@ def beat_schedule() -> dict:
     }
     schedule["clear-expired-sessions-public"] = {
         "task": "core.clear_expired_sessions", "schedule": crontab(minute=47, hour=3)}
+    # Resumes killed provisioning runs, cleans up after killed archive runs (tenants/tasks.py).
+    schedule["tenants-sweep"] = {"task": "tenants.sweep", "schedule": crontab(minute="*")}
     return schedule
 
 

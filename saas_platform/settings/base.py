@@ -65,6 +65,13 @@ PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 # Seconds a web process may serve a cached host -> tenant route before checking Redis for changes.
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
+# ...and at most this often reads a fingerprint of the registry from the database (one small
+# query), so that a change whose Redis invalidation was lost (the process died right after its
+# commit) still reaches every process.
+TENANT_ROUTING_DB_CHECK_SECONDS = env.float("TENANT_ROUTING_DB_CHECK_SECONDS", default=1.0)
+# The sweeper resumes a tenant left in `provisioning` this long after its row was created, if no
+# process is still provisioning it (tenants/provisioning.py).
+TENANT_PROVISIONING_RESUME_SECONDS = env.int("TENANT_PROVISIONING_RESUME_SECONDS", default=60)
 
 MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
