@@ -65,8 +65,11 @@ class PrivateRedis:
 
 
 def _reset_celery_connections(app) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # Kombu keeps its connection and producer pools in global registries keyed by URL: close
+    # and forget them all, and the app's references to them, so the next send opens new ones.
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     app._backend_cache = None
