@@ -4,6 +4,7 @@ carries that schema in its headers and runs inside it on the worker."""
 import os
 
 from celery.schedules import crontab
+from django.conf import settings
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.dev")
@@ -27,8 +28,20 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_soft_time_limit=300,
-    task_time_limit=360,
+    task_soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    # Redis hands an unacknowledged message (its worker died) to another worker after the
+    # visibility timeout: longer than the hard time limit, so that a task still running is never
+    # delivered twice, and set (Kombu's default is one hour). Jobs do not wait for it: their
+    # heartbeat lets the sweeper requeue them sooner (tenant_apps.core.services.jobs).
+    broker_transport_options={"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+                              "socket_connect_timeout": 2},
+    # Fail fast when the broker is down: a request that queues a job answers at once and the
+    # job's row is its outbox (sent later by the sweeper), instead of waiting on reconnects.
+    broker_connection_timeout=2,
+    task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                               "interval_max": 0.5},
+    redis_socket_connect_timeout=2,
     task_track_started=True,
     result_expires=7 * 24 * 3600,
     broker_connection_retry_on_startup=True,
@@ -51,6 +64,8 @@ def beat_schedule() -> dict:
     }
     schedule["clear-expired-sessions-public"] = {
         "task": "core.clear_expired_sessions", "schedule": crontab(minute=47, hour=3)}
+    # Resumes killed provisioning runs, cleans up after killed archive runs (tenants/tasks.py).
+    schedule["tenants-sweep"] = {"task": "tenants.sweep", "schedule": crontab(minute="*")}
     return schedule
 
 

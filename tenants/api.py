@@ -35,8 +35,8 @@ class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
         fields = ["slug", "name", "state", "schema_name", "domains", "provisioning_step",
-                  "provisioning_error", "archived_at", "archive_file", "created_at",
-                  "updated_at"]
+                  "provisioning_error", "archived_at", "archive_file", "archive_started_at",
+                  "archive_error", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_domains(self, tenant: Tenant) -> list[str]:

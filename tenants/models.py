@@ -20,10 +20,17 @@ class Tenant(TenantMixin):
     # The last provisioning step that completed, so an interrupted run can say where it stopped.
     provisioning_step = models.CharField(max_length=40, blank=True, default="")
     provisioning_error = models.TextField(blank=True, default="")
+    # What a resumed run needs that the row does not hold (owner email, custom domains, the
+    # owner's password as a hash, never in clear); emptied once the tenant is active.
+    provisioning_request = models.JSONField(default=dict, blank=True)
     # Set while archived (tenants/archive/): which file holds the data, and its checksum.
     archived_at = models.DateTimeField(null=True, blank=True)
     archive_file = models.CharField(max_length=255, blank=True, default="")
     archive_sha256 = models.CharField(max_length=64, blank=True, default="")
+    # An archive run in progress since (cleared when it ends), and why the last one did not
+    # finish (interrupted or failed); the tenant is then still suspended with its data.
+    archive_started_at = models.DateTimeField(null=True, blank=True)
+    archive_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

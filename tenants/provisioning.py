@@ -2,6 +2,10 @@
 
     validate -> create_row -> create_schema -> create_owner -> create_domains -> activate
 
+``create_row`` also creates the primary domain, so the host answers 503 ``tenant_provisioning``
+from the start. A run holds an advisory lock (tenants.locks) while it runs; the sweeper resumes
+a tenant left in ``provisioning`` whose lock is free (``provisioning_resume_stuck``).
+
 Each step records itself in ``Tenant.provisioning_step`` once done, so a run that was cut off
 (process killed) can be resumed with ``resume=True``: done steps are skipped, the rest run. A step
 that *fails* rolls back everything done so far (domains, schema, row), so a failure leaves no
@@ -23,6 +27,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.core.errors import Conflict, InvalidInput
+from tenants.locks import run_in_progress, run_lock
 from tenants.models import Domain, Tenant, TenantState
 from tenants.schema.create import schema_create, schema_drop
 from tenants.slugs import schema_name_for_slug, validate_tenant_slug
@@ -121,11 +126,27 @@ def _is_dns_label(label: str) -> bool:
 
 
 def _create_row(ctx: ProvisionContext) -> None:
+    """The row, with its primary domain in the same transaction: from the moment the tenant
+    exists its host answers 503 ``tenant_provisioning`` (not 404), even if the run is killed.
+    The owner's password is fixed now, kept as a hash, so that a resumed run gives the owner
+    the password the operator chose."""
+    from django.contrib.auth.hashers import make_password
+
     req = ctx.request
-    ctx.tenant = Tenant.objects.create(
-        slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
-        state=TenantState.PROVISIONING,
-    )
+    password = req.owner_password
+    if not password:
+        password = secrets.token_urlsafe(12)
+        ctx.password_generated = True
+    ctx.owner_password = password
+    with transaction.atomic():
+        ctx.tenant = Tenant.objects.create(
+            slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
+            state=TenantState.PROVISIONING,
+            provisioning_request={"owner_email": req.owner_email, "domains": req.domains,
+                                  "schema_method": req.schema_method,
+                                  "owner_password_hash": make_password(password)},
+        )
+        domains_create(tenant=ctx.tenant, custom=[])
 
 
 def _create_schema(ctx: ProvisionContext) -> None:
@@ -140,14 +161,18 @@ def _create_owner(ctx: ProvisionContext) -> None:
     from shared_apps.accounts.models import Role, User
 
     req = ctx.request
-    password = req.owner_password
-    if not password:
+    password_hash = ctx.tenant.provisioning_request.get("owner_password_hash")
+    password = ctx.owner_password or req.owner_password
+    if not password and not password_hash:  # a row registered before hashes were kept
         password = secrets.token_urlsafe(12)
         ctx.password_generated = True
-    ctx.owner_password = password
+        ctx.owner_password = password
     with schema_context(ctx.tenant.schema_name):
         if not User.objects.filter(email__iexact=req.owner_email).exists():
-            User.objects.create_user(email=req.owner_email, password=password, role=Role.OWNER)
+            user = User.objects.create_user(email=req.owner_email, password=password or None,
+                                            role=Role.OWNER)
+            if not password:  # a resumed run: the password chosen at create_row, as a hash
+                User.objects.filter(pk=user.pk).update(password=password_hash)
 
 
 def _create_domains(ctx: ProvisionContext) -> None:
@@ -166,7 +191,9 @@ def domains_create(*, tenant: Tenant, custom: list[str]) -> None:
 def _activate(ctx: ProvisionContext) -> None:
     ctx.tenant.state = TenantState.ACTIVE
     ctx.tenant.provisioning_error = ""
-    ctx.tenant.save(update_fields=["state", "provisioning_error", "updated_at"])
+    ctx.tenant.provisioning_request = {}  # the password hash is no longer needed
+    ctx.tenant.save(update_fields=["state", "provisioning_error", "provisioning_request",
+                                   "updated_at"])
 
 
 # The pipeline, in order. Tests replace entries to inject failures at each step.
@@ -223,6 +250,18 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
         done.add("create_row")
 
     connection.set_schema_to_public()
+    # Held for the whole run (released by PostgreSQL if the process dies): the sweeper resumes
+    # only a run no one is running, and two resumes cannot run the steps at once.
+    with run_lock(f"provision:{slug}") as held:
+        if not held:
+            raise Conflict(f"Tenant '{slug}' is being provisioned by another process.",
+                           code="provisioning_in_progress")
+        _run_steps(ctx, done)
+    return ctx
+
+
+def _run_steps(ctx: ProvisionContext, done: set[str]) -> None:
+    slug, progress = ctx.request.slug, ctx.progress
     total = len(STEPS)
     for index, (step_name, step) in enumerate(STEPS, start=1):
         if step_name in done and step_name != "validate":
@@ -247,4 +286,36 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
         finally:
             connection.set_schema_to_public()
         _record_step(ctx.tenant, step_name)
-    return ctx
+
+
+def provisioning_resume_stuck(*, now=None) -> list[str]:
+    """Resume every tenant left in ``provisioning`` (its run was killed) for longer than
+    ``TENANT_PROVISIONING_RESUME_SECONDS`` that no process is provisioning now. Run by the
+    sweeper (tenants.tasks.sweep). Returns the slugs resumed; a resumed run that fails rolls
+    back as any run does."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TENANT_PROVISIONING_RESUME_SECONDS)
+    resumed = []
+    # A restore also passes through provisioning (step "restore"); it is not a pipeline run.
+    stuck = (Tenant.objects.filter(state=TenantState.PROVISIONING, created_at__lt=cutoff)
+             .exclude(provisioning_step="restore"))
+    for tenant in stuck:
+        request = tenant.provisioning_request
+        if not request.get("owner_email") or run_in_progress(f"provision:{tenant.slug}"):
+            continue
+        logger.warning("Resuming the provisioning of %s, stopped after step %r", tenant.slug,
+                       tenant.provisioning_step)
+        try:
+            tenant_provision(slug=tenant.slug, name=tenant.name,
+                             owner_email=request["owner_email"],
+                             domains=request.get("domains") or [],
+                             schema_method=request.get("schema_method"), resume=True)
+        except (ProvisioningFailed, Conflict):
+            logger.exception("Resumed provisioning of %s failed", tenant.slug)
+            continue
+        resumed.append(tenant.slug)
+    return resumed

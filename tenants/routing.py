@@ -6,6 +6,14 @@ process compares its version with Redis at most once per ``TENANT_ROUTING_CHECK_
 (one Redis GET, not a database query), dropping its cache when the version moved. Several web
 processes therefore agree within about a second, and a lost message cannot leave one stale
 forever (a pub/sub channel could).
+
+The Redis increment runs after the commit, so a process killed between its commit and the
+increment would leave every router serving the old route (an archived tenant answering 403
+instead of 404). So the router also reads a fingerprint of the registry from the database (row
+counts, the latest ``Tenant.updated_at``, the highest ``Domain`` id: one small query) at most once
+per ``TENANT_ROUTING_DB_CHECK_SECONDS``, and drops its routes when it moved. The fingerprint
+changes in the same transaction as the change itself: nothing after the commit is needed.
+Between checks a warm request still runs no query.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +55,17 @@ def _redis_client() -> redis.Redis:
 
 
 class HostRouter:
-    def __init__(self, check_seconds: float | None = None) -> None:
+    def __init__(self, check_seconds: float | None = None,
+                 db_check_seconds: float | None = None) -> None:
         self._routes: dict[str, Route] = {}
         self._lock = threading.Lock()
         self._version: bytes | None = None
         self._checked_at = 0.0
         self._check_seconds = check_seconds
         self._redis: redis.Redis | None = None
+        self._fingerprint: tuple | None = None
+        self._db_checked_at = 0.0
+        self._db_check_seconds = db_check_seconds
 
     # -- public API -----------------------------------------------------------------------
     def resolve(self, host: str) -> Route:
@@ -90,6 +102,12 @@ class HostRouter:
             return self._check_seconds
         return settings.TENANT_ROUTING_CHECK_SECONDS
 
+    @property
+    def db_check_seconds(self) -> float:
+        if self._db_check_seconds is not None:
+            return self._db_check_seconds
+        return settings.TENANT_ROUTING_DB_CHECK_SECONDS
+
     def _client(self) -> redis.Redis:
         if self._redis is None:
             self._redis = _redis_client()
@@ -97,6 +115,9 @@ class HostRouter:
 
     def _refresh_if_due(self) -> None:
         now = time.monotonic()
+        if now - self._db_checked_at >= self.db_check_seconds:
+            self._db_checked_at = now
+            self._refresh_from_database()
         if now - self._checked_at < self.check_seconds:
             return
         self._checked_at = now
@@ -111,6 +132,30 @@ class HostRouter:
         if version != self._version:
             self.clear_local()
             self._version = version
+
+    def _refresh_from_database(self) -> None:
+        from tenants.models import Domain, Tenant
+
+        q = connection.ops.quote_name
+        public = q(settings.PUBLIC_SCHEMA_NAME)
+        # Public's tables named outright, as in _lookup (the connection may be in a tenant).
+        sql = (f"SELECT count(*), max({q('updated_at')}), "  # noqa: S608 (quoted names)
+               f"(SELECT count(*) FROM {public}.{q(Domain._meta.db_table)}), "
+               f"(SELECT max({q('id')}) FROM {public}.{q(Domain._meta.db_table)}) "
+               f"FROM {public}.{q(Tenant._meta.db_table)}")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                fingerprint = tuple(cursor.fetchone())
+        except DatabaseError:
+            # The request will meet the same database; keep nothing that might be stale.
+            logger.warning("Could not read the registry fingerprint; dropping cached routes")
+            self.clear_local()
+            self._fingerprint = None
+            return
+        if fingerprint != self._fingerprint:
+            self.clear_local()
+            self._fingerprint = fingerprint
 
     def _lookup(self, host: str) -> Route:
         if host in settings.PUBLIC_HOSTS:

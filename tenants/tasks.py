@@ -4,9 +4,14 @@ through AsyncResult and the operator API's /jobs/{id})."""
 
 from celery import current_app, shared_task
 
-from tenants.archive.services import recorded_archive, tenant_archive, tenant_restore
+from tenants.archive.services import (
+    archives_reconcile,
+    recorded_archive,
+    tenant_archive,
+    tenant_restore,
+)
 from tenants.models import Tenant, TenantState
-from tenants.provisioning import tenant_provision
+from tenants.provisioning import provisioning_resume_stuck, tenant_provision
 from tenants.selectors import tenants_active
 
 
@@ -62,3 +67,14 @@ def fan_out(task_name: str) -> int:
         current_app.send_task(task_name, headers={"_schema_name": schema_name})
         count += 1
     return count
+
+
+@shared_task(name="tenants.sweep", acks_late=True, ignore_result=True)
+def sweep() -> dict:
+    """Every minute, in public: resume tenants whose provisioning run died, and make the archive
+    directory agree with the registry after an archive run died. (Each tenant's jobs have their
+    own sweeper, core.sweep_jobs, fanned out from the core's contract.)"""
+    report = archives_reconcile()
+    return {"provisioning_resumed": provisioning_resume_stuck(),
+            "archives_interrupted": report.interrupted, "archive_files_removed": report.removed,
+            "archives_unknown": report.unknown}

@@ -65,6 +65,13 @@ PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 # Seconds a web process may serve a cached host -> tenant route before checking Redis for changes.
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
+# ...and at most this often reads a fingerprint of the registry from the database (one small
+# query), so that a change whose Redis invalidation was lost (the process died right after its
+# commit) still reaches every process.
+TENANT_ROUTING_DB_CHECK_SECONDS = env.float("TENANT_ROUTING_DB_CHECK_SECONDS", default=1.0)
+# The sweeper resumes a tenant left in `provisioning` this long after its row was created, if no
+# process is still provisioning it (tenants/provisioning.py).
+TENANT_PROVISIONING_RESUME_SECONDS = env.int("TENANT_PROVISIONING_RESUME_SECONDS", default=60)
 
 MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
@@ -103,6 +110,10 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@
 DATABASES["default"]["ENGINE"] = "tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection that has served more distinct tenant schemas than this is closed at the end of
+# the request: a PostgreSQL backend keeps ~0.5 MB of catalog cache per schema it touched
+# (tenants/postgresql_backend/base.py). Celery closes its connection after every task anyway.
+TENANT_CONNECTION_MAX_SCHEMAS = env.int("TENANT_CONNECTION_MAX_SCHEMAS", default=200)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -210,6 +221,21 @@ def _celery_redis_url(url: str) -> str:
     return url
 
 
+# Task time limits, and Redis's visibility timeout (redelivery of a dead worker's task) beyond
+# the hard limit: saas_platform/celery.py.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT",
+                                    default=CELERY_TASK_TIME_LIMIT + 60)
+# Jobs never hang (tenant_apps/core/services/jobs.py): a running job's worker heartbeats every
+# JOB_HEARTBEAT_SECONDS; the sweeper (every minute) requeues a job silent for JOB_STALE_SECONDS,
+# failing it after JOB_MAX_ATTEMPTS runs, and sends queued jobs the broker never got (older
+# than JOB_RESEND_SECONDS) or left unclaimed for JOB_LOST_MESSAGE_SECONDS.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=15.0)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_RESEND_SECONDS = env.int("JOB_RESEND_SECONDS", default=30)
+JOB_LOST_MESSAGE_SECONDS = env.int("JOB_LOST_MESSAGE_SECONDS", default=900)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
 

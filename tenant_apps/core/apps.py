@@ -14,7 +14,9 @@ class CoreConfig(AppConfig):
         prefix="",
         api_urls="tenant_apps.core.api.urls",
         periodic_jobs=(PeriodicJob("clear-expired-sessions", "core.clear_expired_sessions",
-                                   {"minute": 17, "hour": 3}),),
+                                   {"minute": 17, "hour": 3}),
+                       # The jobs' outbox and watchdog (tenant_apps.core.services.jobs).
+                       PeriodicJob("sweep-jobs", "core.sweep_jobs", {"minute": "*"})),
         usage_counters={"members": "accounts.User", "api_keys": "core.ApiKey",
                         "jobs": "core.Job"},
     )

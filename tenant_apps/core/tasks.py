@@ -6,6 +6,8 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from tenant_apps.core.services.jobs import jobs_sweep
+
 
 @shared_task(name="core.clear_expired_sessions", acks_late=True,
              autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
@@ -13,3 +15,10 @@ def clear_expired_sessions() -> dict:
     """Sessions live in each schema (public's operators, each tenant's members)."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return {"schema": connection.schema_name, "deleted": deleted}
+
+
+@shared_task(name="core.sweep_jobs", acks_late=True, ignore_result=True)
+def sweep_jobs() -> dict:
+    """Every minute in every active tenant: jobs that never reached the broker are sent, jobs
+    whose worker vanished are queued again or failed (``jobs_sweep``)."""
+    return {"schema": connection.schema_name, **jobs_sweep()}

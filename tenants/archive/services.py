@@ -17,7 +17,9 @@ the rows in one transaction, resets the sequences, then migrates forward. The te
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from tenants.archive.format import (
     verify_archive,
     write_archive,
 )
+from tenants.locks import run_in_progress, run_lock
 from tenants.models import Domain, Tenant, TenantState
 from tenants.provisioning import domains_create, registration_check_free, registration_errors
 from tenants.schema.create import schema_drop
@@ -49,6 +52,7 @@ from tenants.services import tenant_suspend
 from tenants.slugs import schema_name_for_slug
 
 Progress = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,34 @@ def tenant_archive(*, slug: str, directory: Path | str | None = None,
     if not writable:
         raise InvalidInput(f"Cannot write archives to {target_dir}: {reason}",
                            code="archive_dir_unwritable", fields={"directory": [reason]})
+    # Held for the run (PostgreSQL releases it if the process dies): the sweeper tells an
+    # interrupted run from a running one by it.
+    with run_lock(f"archive:{slug}") as held:
+        if not held:
+            raise Conflict(f"Tenant '{slug}' is being archived by another process.",
+                           code="archive_in_progress")
+        return _archive_locked(tenant, target_dir, say)
+
+
+def archive_names(*, slug: str, started) -> tuple[str, str]:
+    """The final and temporary file names of the archive run of ``slug`` started at
+    ``started`` (the stamp is its ``archive_started_at``, so the sweeper can find them)."""
+    final = f"{slug}-{started.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
+    return final, f".{final}.partial"
+
+
+def _archive_locked(tenant: Tenant, target_dir: Path, say: Progress) -> ArchiveInfo:
+    slug = tenant.slug
     if tenant.state == TenantState.ACTIVE:
         tenant = tenant_suspend(slug=slug)  # its own commit: web processes stop serving it
         say("suspended")
 
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    final = target_dir / f"{slug}-{stamp}.tar.gz"
-    partial = target_dir / f".{final.name}.partial"
+    # Committed before the work: if the process dies, the row says an archive was under way
+    # (the sweeper turns that into archive_error and removes its files).
+    started = timezone.now().replace(microsecond=0)
+    Tenant.objects.filter(pk=tenant.pk).update(archive_started_at=started, archive_error="")
+    final_name, partial_name = archive_names(slug=slug, started=started)
+    final, partial = target_dir / final_name, target_dir / partial_name
     try:
         with transaction.atomic():
             tables = pgcopy.tables(tenant.schema_name)
@@ -129,17 +154,82 @@ def tenant_archive(*, slug: str, directory: Path | str | None = None,
             tenant.archived_at = timezone.now()
             tenant.archive_file = final.name
             tenant.archive_sha256 = sha256
+            tenant.archive_started_at, tenant.archive_error = None, ""
             tenant.save(update_fields=["state", "archived_at", "archive_file", "archive_sha256",
-                                       "updated_at"])
-    except BaseException:
+                                       "archive_started_at", "archive_error", "updated_at"])
+    except BaseException as exc:
         partial.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
+        try:
+            connection.set_schema_to_public()
+            Tenant.objects.filter(pk=tenant.pk).update(
+                archive_started_at=None,
+                archive_error=f"Archive failed: {exc}"[:2000] + " The tenant is suspended with "
+                              "all its data; run the archive again.")
+        except DatabaseError:
+            pass  # the database went away too; the sweeper will say it was interrupted
         raise
     finally:
         connection.set_schema_to_public()
     say(f"schema {tenant.schema_name} dropped")
     return ArchiveInfo(path=final, sha256=sha256, tables=len(tables),
                        rows=sum(t["rows"] for t in manifest["tables"]))
+
+
+_FINAL = re.compile(r"^(?P<slug>[a-z0-9-]+)-\d{8}T\d{6}Z\.tar\.gz$")
+_PARTIAL = re.compile(r"^\.(?P<slug>[a-z0-9-]+)-\d{8}T\d{6}Z\.tar\.gz\.partial$")
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    interrupted: list[str]  # tenants whose archive run died; now marked with archive_error
+    removed: list[str]  # files left by dead runs, deleted
+    unknown: list[str]  # archives the registry does not record (kept; reported)
+
+
+def archives_reconcile(*, directory: Path | str | None = None) -> ReconcileReport:
+    """Make ``TENANT_ARCHIVE_DIR`` agree with the registry after a crash (run by the sweeper).
+
+    An archive run that is no longer running (its advisory lock is free) but left
+    ``archive_started_at`` was killed before its commit: its transaction was rolled back, so the
+    tenant is suspended with all its data. Its files (the ``.partial`` or the already renamed
+    final file, which the registry never recorded) are removed and ``archive_error`` says what
+    happened; running the archive again finishes it. Any other ``.partial`` file is a dead run's
+    too and is removed. A final-named archive the registry does not record is reported, never
+    deleted: it may be a deleted tenant's or another installation's export."""
+    target_dir = Path(directory or settings.TENANT_ARCHIVE_DIR)
+    interrupted, removed, running = [], [], set()
+    for tenant in Tenant.objects.filter(archive_started_at__isnull=False):
+        if run_in_progress(f"archive:{tenant.slug}"):
+            running.add(tenant.slug)
+            continue
+        for name in archive_names(slug=tenant.slug, started=tenant.archive_started_at):
+            if (target_dir / name).exists():
+                (target_dir / name).unlink()
+                removed.append(name)
+        Tenant.objects.filter(pk=tenant.pk, archive_started_at=tenant.archive_started_at).update(
+            archive_started_at=None,
+            archive_error=(f"The archive started at {tenant.archive_started_at:%Y-%m-%d %H:%M:%S} "
+                           "UTC was interrupted (its process stopped) before it finished. The "
+                           "tenant is suspended with all its data; run the archive again."))
+        interrupted.append(tenant.slug)
+        logger.warning("Archive of %s was interrupted; marked, files removed", tenant.slug)
+    unknown = []
+    if target_dir.is_dir():
+        recorded = set(Tenant.objects.exclude(archive_file="")
+                       .values_list("archive_file", flat=True))
+        for path in sorted(target_dir.iterdir()):
+            partial = _PARTIAL.match(path.name)
+            if partial and partial["slug"] not in running:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+            elif _FINAL.match(path.name) and path.name not in recorded \
+                    and _FINAL.match(path.name)["slug"] not in running:
+                unknown.append(path.name)
+    if unknown:
+        logger.warning("Archives in %s that the registry does not record: %s", target_dir,
+                       ", ".join(unknown))
+    return ReconcileReport(interrupted=interrupted, removed=removed, unknown=unknown)
 
 
 def _write_archive(path: Path, tenant: Tenant, tables: dict[str, list[str]]) -> dict:

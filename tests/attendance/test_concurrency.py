@@ -102,3 +102,47 @@ def test_database_refuses_a_second_open_record_even_without_the_service(db, in_t
         # A closed record next to the open one is fine.
         AttendanceRecordFactory(employee=first.employee, site=first.site,
                                 check_in_at=datetime(2026, 1, 1, 8, tzinfo=UTC))
+
+
+def test_concurrent_retries_of_one_idempotent_check_in_all_get_the_first_answer(scratch_tenant):
+    """A phone that retries a check-in on a flaky network may send the same request several
+    times at once: every copy answers as the first did (201, the same record), replayed."""
+    from shared_apps.accounts.models import User
+    from tests.attendance.conftest import position_near
+    from tests.conftest import TenantClient
+
+    tenant = scratch_tenant()
+    with schema_context(tenant.schema_name):
+        user = User.objects.create_user(email="tapper@example.test", password="pass-word-123",
+                                        role="member")
+        employee = EmployeeFactory(user=user)
+        body = {"position": position_near(employee.default_site)}
+    signed_in = TenantClient(tenant.slug).login_as(user)
+    barrier = threading.Barrier(RACERS)
+    answers: list[tuple[int, str, object]] = []
+    lock = threading.Lock()
+
+    def retry() -> None:
+        client = TenantClient(tenant.slug)
+        client.cookies = signed_in.cookies
+        try:
+            barrier.wait()
+            response = client.post("/api/v1/attendance/check-in", body, format="json",
+                                   HTTP_IDEMPOTENCY_KEY="tap-42")
+            answer = (response.status_code, response.headers.get("Idempotent-Replayed", ""),
+                      response.json().get("id") or response.json()["error"]["code"])
+        finally:
+            connection.close()
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=retry) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    with schema_context(tenant.schema_name):
+        record = AttendanceRecord.objects.get(employee=employee)
+    assert sorted(answers) == ([(201, "", record.pk)]
+                               + [(201, "true", record.pk)] * (RACERS - 1))

@@ -170,7 +170,7 @@ def test_tenant_command_create_list_suspend_activate_delete(db):
     out = io.StringIO()
     call_command("tenant", "list", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0].split() == ["SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED"]
+    assert lines[0].split() == ["SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED", "NOTE"]
     assert any(line.startswith("cli-co") and "active" in line for line in lines)
 
     call_command("tenant", "suspend", "cli-co", stdout=io.StringIO())

@@ -34,13 +34,13 @@ def run_jobs(django_capture_on_commit_callbacks, monkeypatch, in_tenant):
     Usage: ``with run_jobs(): response = client.post(...)``."""
 
     def run_now(task):
-        def delay(*, job_id):
+        def apply_async(*, kwargs, **_options):
             with in_tenant("acme"):
-                task.run(job_id=job_id)
-        return delay
+                task.run(**kwargs)
+        return apply_async
 
-    monkeypatch.setattr(tasks.run_import, "delay", run_now(tasks.run_import))
-    monkeypatch.setattr(tasks.run_export, "delay", run_now(tasks.run_export))
+    monkeypatch.setattr(tasks.run_import, "apply_async", run_now(tasks.run_import))
+    monkeypatch.setattr(tasks.run_export, "apply_async", run_now(tasks.run_export))
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 

@@ -5,7 +5,8 @@ first response back and nothing is written twice. Records live in the tenant's s
 means nothing in another tenant), are scoped to the caller and the endpoint, and are written in
 the same transaction as the view's own writes: either both exist or neither does. A request that
 reuses a key with a different body is refused (422), and one that arrives while the first is
-still running waits for it (the row lock) and then replays it.
+still running waits for it (an advisory lock on the key, held until the first commits) and
+then replays it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework.response import Response
 
 from tenant_apps.core.api.key_authentication import request_api_key
@@ -51,6 +52,15 @@ def idempotent(view_method):
         fingerprint = _fingerprint(request)
         caller = _caller(request)
         with transaction.atomic():
+            # Copies of one request sent at once (a client retrying on a flaky network): before
+            # the first has committed there is no record row to lock, and each copy would run
+            # the view, so the losers got the view's own conflict (already_checked_in). A
+            # transaction-scoped advisory lock on (schema, caller, endpoint, key) makes them
+            # wait for the first; under READ COMMITTED they then see its record and replay it.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended("
+                               "current_schema() || %s, 0))",
+                               [f"\n{caller}\n{request.path}\n{key}"])
             record = (IdempotencyRecord.objects.select_for_update()
                       .filter(key=key, caller=caller, path=request.path).first())
             if record is not None:
@@ -69,7 +79,8 @@ def idempotent(view_method):
                             key=key, caller=caller, path=request.path, fingerprint=fingerprint,
                             status_code=response.status_code, response_body=response.data)
                 except IntegrityError:
-                    # A concurrent request with this key committed first; raising rolls back
+                    # Cannot happen while the advisory lock is held (kept as a safety net): a
+                    # concurrent request with this key committed first; raising rolls back
                     # everything this one wrote. Its retry will replay the winner's response.
                     raise Conflict("A request with this Idempotency-Key was being processed at "
                                    "the same time; retry it.",

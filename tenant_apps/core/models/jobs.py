@@ -1,6 +1,11 @@
 """A background job of a tenant (import, export, report) with the progress the UI and API show.
 Inputs and outputs (CSV text) are kept on the row, in the tenant's schema, so a tenant's jobs
-move and disappear with its schema."""
+move and disappear with its schema.
+
+The row is also the job's outbox: a job in state ``queued`` without ``sent_at`` has not reached
+the broker yet (it was down), and the sweeper (``jobs_sweep``) sends it when the broker is back.
+A running job's worker touches ``heartbeat_at``; a job whose heartbeat stopped lost its worker,
+and the sweeper queues it again, or fails it once ``attempts`` reaches the limit."""
 
 from django.conf import settings
 from django.db import models
@@ -30,6 +35,14 @@ class Job(models.Model):
                                    on_delete=models.SET_NULL, related_name="jobs")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task that runs the job (sent with ``job_id``), so that the sweeper can send it
+    # again; when the message last reached the broker; the running worker's last sign of life;
+    # how many runs were started (the claim increments it; a run finishes the job only while
+    # its number is still the current one).
+    task_name = models.CharField(max_length=200, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -80,8 +80,9 @@ class Command(BaseCommand):
 
     def _list(self, *, state, **_):
         rows = [(t.slug, t.name, t.state, t.schema_name, str(t.domain_count),
-                 t.created_at.strftime("%Y-%m-%d %H:%M")) for t in tenant_list(state=state)]
-        header = ("SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED")
+                 t.created_at.strftime("%Y-%m-%d %H:%M"), _note(t))
+                for t in tenant_list(state=state)]
+        header = ("SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED", "NOTE")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths,
@@ -134,3 +135,15 @@ class Command(BaseCommand):
         import sys
 
         return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _note(tenant) -> str:
+    """What an operator must know about a tenant's last run: an interrupted or failed archive,
+    a provisioning error, an archive under way."""
+    if tenant.archive_error:
+        return tenant.archive_error
+    if tenant.provisioning_error:
+        return f"provisioning: {tenant.provisioning_error}"
+    if tenant.archive_started_at:
+        return f"archiving since {tenant.archive_started_at:%Y-%m-%d %H:%M:%S} UTC"
+    return ""
