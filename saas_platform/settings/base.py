@@ -67,6 +67,8 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
 
 MIDDLEWARE = [
+    # /healthz and /readyz on any Host (pod IPs, load-balancer checks); all else is routed.
+    "tenants.health.HealthProbeMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (console, API docs) from the web process itself: after routing (an unknown
