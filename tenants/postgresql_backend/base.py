@@ -15,9 +15,57 @@ no extension, function or type (an extension added later would go in a schema of
 listed in ``PG_EXTRA_SEARCH_PATHS``, which django-tenants appends to every path).
 """
 
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, InternalError
+from django.db.backends.postgresql.creation import DatabaseCreation
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantsDatabaseWrapper
+
+from tenants.postgresql_backend import citus
 
 
 class DatabaseWrapper(TenantsDatabaseWrapper):
     def set_tenant(self, tenant, include_public: bool = True) -> None:
         super().set_tenant(tenant, include_public=False)
+
+    # -- Citus (TENANT_DISTRIBUTION=citus): tenants/postgresql_backend/citus.py says why ----------
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if citus_enabled():
+            self.ops.sequence_reset_sql = partial(citus.sequence_reset_sql, self.ops)
+            self.creation = CitusDatabaseCreation(self)
+
+    def check_constraints(self, table_names=None) -> None:
+        super().check_constraints(table_names)
+        if citus_enabled():
+            citus.check_tenant_constraints(self, table_names)
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        except InternalError as exc:
+            if citus_enabled() and citus.FK_VIOLATION_MARK in str(exc):
+                raise IntegrityError(*exc.args) from exc
+            raise
+
+
+def citus_enabled() -> bool:
+    return getattr(settings, "TENANT_DISTRIBUTION", "none") == "citus"
+
+
+class CitusDatabaseCreation(DatabaseCreation):
+    def _execute_create_test_db(self, cursor, parameters, keepdb=False):
+        super()._execute_create_test_db(cursor, parameters, keepdb)
+        citus.create_test_database_on_workers(self.connection.settings_dict,
+                                              self._get_test_db_name())
+
+    def _destroy_test_db(self, test_database_name, verbosity):
+        # FORCE: Citus's maintenance daemon keeps a session in every database that has the
+        # extension, and plain DROP DATABASE refuses while it is there.
+        workers = citus.worker_nodes(self.connection.settings_dict)  # read before the drop
+        with self._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {self.connection.ops.quote_name(test_database_name)}"
+                           " WITH (FORCE)")
+        citus.destroy_test_database_on_workers(self.connection.settings_dict, test_database_name,
+                                               workers)
