@@ -13,6 +13,7 @@ checkout's path so two clones do not clash; workers on the next two ports), with
 ``.data/citus/``. Only the coordinator is ever given to Django.
 
     python -m devtools.citus build|start|stop|status|url
+    python -m devtools.citus test [pytest args]   # = make test-citus
 """
 
 from __future__ import annotations
@@ -266,6 +267,56 @@ def stop() -> None:
             log(f"stopped node on port {port}")
 
 
+# What `make test-citus` runs on the cluster: the Citus-marked tests, plus routing and every
+# tenant-isolation test, so a tenant's data is shown never to cross on Citus either.
+CITUS_SUITE = [
+    "tests/citus",
+    "tests/core/test_routing.py",
+    "tests/core/test_accounts_isolation.py",
+    "tests/inventory/test_isolation.py",
+    "tests/attendance/test_isolation.py",
+    "tests/test_isolation_suite.py",
+]
+
+
+def run_tests(args: list[str]) -> int:
+    """Build (cached), start the cluster, run the suite against the coordinator; 0 and a
+    clear line when there is no Citus source (a skip, not a failure)."""
+    from devtools.services import services, unusable_servers
+
+    tarball, reason = source()
+    if tarball is None:
+        log(f"SKIPPED the Citus tests: {reason}")
+        return 0
+    started = not all(_running(CLUSTER / f"n{p}") for p in ports())
+    prefix = build()
+    coordinator = start(prefix)
+    try:
+        env = {**os.environ, "DATABASE_URL": coordinator, "TENANT_DISTRIBUTION": "citus",
+               "DJANGO_SETTINGS_MODULE": "saas_platform.settings.test"}
+        saved = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = coordinator
+        try:
+            with services():
+                problem = unusable_servers()
+                if problem:
+                    log(problem)
+                    return 1
+                env["REDIS_URL"] = os.environ["REDIS_URL"]
+                log(f"running {' '.join(args or CITUS_SUITE)} on the coordinator "
+                    f"127.0.0.1:{ports()[0]} (workers {ports()[1]}, {ports()[2]})")
+                return subprocess.run([sys.executable, "-m", "pytest", *(args or CITUS_SUITE)],
+                                      cwd=ROOT, env=env).returncode
+        finally:
+            if saved is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = saved
+    finally:
+        if started:
+            stop()
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "build":
@@ -274,6 +325,8 @@ def main(argv: list[str]) -> int:
         print(start())
     elif command == "stop":
         stop()
+    elif command == "test":
+        return run_tests(argv[1:])
     elif command == "url":
         print(url())
     elif command == "status":

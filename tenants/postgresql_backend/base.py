@@ -32,6 +32,7 @@ class DatabaseWrapper(TenantsDatabaseWrapper):
     # -- Citus (TENANT_DISTRIBUTION=citus): tenants/postgresql_backend/citus.py says why ----------
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.citus_warnings: list[str] = []
         if citus_enabled():
             self.ops.sequence_reset_sql = partial(citus.sequence_reset_sql, self.ops)
             self.creation = CitusDatabaseCreation(self)
@@ -41,12 +42,28 @@ class DatabaseWrapper(TenantsDatabaseWrapper):
         if citus_enabled():
             citus.check_tenant_constraints(self, table_names)
 
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        if citus_enabled():
+            # A worker's reason for refusing a COMMIT arrives as a WARNING before the error.
+            self.citus_warnings = []
+            conn.add_notice_handler(self._citus_notice)
+        return conn
+
+    def _citus_notice(self, diagnostic) -> None:
+        if diagnostic.severity_nonlocalized == "WARNING":
+            self.citus_warnings = [*self.citus_warnings[-9:], diagnostic.message_primary or ""]
+
     def _commit(self):
+        if not citus_enabled():
+            return super()._commit()
+        self.citus_warnings = []
         try:
             return super()._commit()
         except InternalError as exc:
-            if citus_enabled() and citus.FK_VIOLATION_MARK in str(exc):
-                raise IntegrityError(*exc.args) from exc
+            cause = citus.integrity_cause(str(exc), self.citus_warnings)
+            if cause:
+                raise IntegrityError(cause) from exc
             raise
 
 

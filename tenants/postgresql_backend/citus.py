@@ -23,6 +23,18 @@ import psycopg.sql
 from django.db import IntegrityError
 
 FK_VIOLATION_MARK = "violates foreign key constraint"
+INTEGRITY_MARKS = (FK_VIOLATION_MARK, "violates unique constraint", "violates check constraint",
+                   "violates not-null constraint", "violates exclusion constraint")
+
+
+def integrity_cause(error: str, warnings: list[str]) -> str | None:
+    """The constraint violation behind a failed COMMIT on Citus, if that is what it was: the
+    coordinator says only "could not commit transaction for shard N" (XX000), after relaying
+    the worker's own error as a WARNING."""
+    for text in [error, *reversed(warnings)]:
+        if any(mark in text for mark in INTEGRITY_MARKS):
+            return text
+    return None
 
 # The foreign keys of the current schema, when it is a distributed (tenant) schema.
 TENANT_FOREIGN_KEYS_SQL = """
