@@ -1,7 +1,8 @@
 """``make test``: the linters (ruff, and import-linter's layer contracts), Debian's chromium for
 the browser tests (when missing and installable), embedded services (unless DATABASE_URL/REDIS_URL
-are set), then pytest, then (full runs only) the Citus suite (devtools/citus.py). Arguments are passed to pytest; with arguments (a partial run) the linters
-are skipped, so CI's full run always has them."""
+are set), then pytest, then (full runs only) the Citus suite (devtools/citus.py). Arguments are
+passed to pytest; with arguments (a partial run) the linters and the Citus suite are skipped, so
+CI's full run always has them."""
 
 from __future__ import annotations
 

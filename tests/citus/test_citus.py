@@ -74,11 +74,10 @@ def test_2_check_constraints_finds_a_dangling_foreign_key_in_a_tenant(db, tenant
 def test_3_a_deferred_violation_at_commit_is_an_integrity_error(committed_db):
     assert not connection.in_atomic_block  # a real COMMIT, not a savepoint
     with schema_context("t_globex"):
-        with pytest.raises(IntegrityError, match="foreign key"):
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO accounts_user_groups (user_id, group_id) "
-                                   "VALUES (987654321, 987654321)")
+        with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute("INSERT INTO accounts_user_groups (user_id, group_id) "
+                           "VALUES (987654321, 987654321)")
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM accounts_user_groups WHERE user_id = 987654321")
             assert cursor.fetchone()[0] == 0
@@ -122,9 +121,8 @@ def test_5_public_tables_a_schema_references_become_reference_tables(committed_d
             assert cursor.fetchone()[0] == "n"  # a reference table: a copy on every node
             cursor.execute("INSERT INTO public.citus_probe_region VALUES (1)")
             cursor.execute("INSERT INTO t_citus_probe.shop VALUES (1, 1)")
-            with pytest.raises(IntegrityError):
-                with transaction.atomic():
-                    cursor.execute("INSERT INTO t_citus_probe.shop VALUES (2, 99)")
+            with pytest.raises(IntegrityError), transaction.atomic():
+                cursor.execute("INSERT INTO t_citus_probe.shop VALUES (2, 99)")
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA t_citus_probe CASCADE")
