@@ -149,12 +149,10 @@ def build() -> Path:
         # Readable by the unprivileged server user.
         subprocess.run(["chmod", "-R", "a+rX", str(staging)], check=True)
         os.replace(staging, prefix)
-    root = _cache_root()
-    while root != root.parent:  # traversable, as pgserver does for its own install
-        root.chmod(root.stat().st_mode | 0o055)
-        root = root.parent
-        if root == Path.home():
-            break
+    if os.geteuid() == 0:  # the server user must reach the install, as pgserver ensures
+        for directory in [prefix, *prefix.parents]:
+            if not directory.stat().st_mode & 0o001:
+                directory.chmod(directory.stat().st_mode | 0o055)
     return prefix
 
 

@@ -43,13 +43,13 @@ def main() -> int:
             print(problem, file=sys.stderr)
             return 1
         result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT)
-    if result.returncode != 0 or sys.argv[1:]:
-        return result.returncode
-    # The full run goes on to the Citus cluster when the Citus source is there (else it says
-    # why it skipped): `make test-citus`.
-    from devtools.citus import run_tests
+        if result.returncode != 0 or sys.argv[1:]:
+            return result.returncode
+        # The full run goes on to the Citus cluster when the Citus source is there (else it
+        # says why it skipped): `make test-citus`, sharing this run's Redis.
+        from devtools.citus import run_tests
 
-    return run_tests([])
+        return run_tests([])
 
 
 if __name__ == "__main__":
