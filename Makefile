@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # recompiles Django and friends (~3 s). Dependencies are compiled at install time too.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test bench bench-quick lint format stop clean
+.PHONY: run test test-citus bench bench-quick lint format stop clean
 
 # One line instead of "make: python3.11: No such file or directory" (or uv's version complaint).
 define need_python
@@ -37,6 +37,12 @@ run: .venv/.synced
 test: .venv/.synced
 	@$(PY) -m devtools.test $(ARGS)
 
+# Citus (docs/scaling.md): builds Citus from ../shared/vendor/ or $$CITUS_SOURCE (cached outside
+# the repository), starts a coordinator and two workers, runs the Citus, routing and isolation
+# tests on it. `make test` runs it too; both say why they skip when the source is absent.
+test-citus: .venv/.synced
+	@$(PY) -m devtools.citus test $(ARGS)
+
 bench: .venv/.synced
 	@for b in bench/[a-z]*.py; do $(PY) $$b || exit 1; done
 
@@ -51,6 +57,7 @@ format: .venv/.synced
 
 stop: .venv/.synced
 	@$(PY) -m devtools.services stop
+	@$(PY) -m devtools.citus stop
 
 clean: stop
 	rm -rf .data

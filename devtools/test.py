@@ -1,7 +1,8 @@
 """``make test``: the linters (ruff, and import-linter's layer contracts), Debian's chromium for
 the browser tests (when missing and installable), embedded services (unless DATABASE_URL/REDIS_URL
-are set), then pytest. Arguments are passed to pytest; with arguments (a partial run) the linters
-are skipped, so CI's full run always has them."""
+are set), then pytest, then (full runs only) the Citus suite (devtools/citus.py). Arguments are
+passed to pytest; with arguments (a partial run) the linters and the Citus suite are skipped, so
+CI's full run always has them."""
 
 from __future__ import annotations
 
@@ -41,7 +42,14 @@ def main() -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 1
-        return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT).returncode
+        result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT)
+        if result.returncode != 0 or sys.argv[1:]:
+            return result.returncode
+        # The full run goes on to the Citus cluster when the Citus source is there (else it
+        # says why it skipped): `make test-citus`, sharing this run's Redis.
+        from devtools.citus import run_tests
+
+        return run_tests([])
 
 
 if __name__ == "__main__":

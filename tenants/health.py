@@ -1,11 +1,15 @@
-"""Liveness and readiness probes, served on every host (public and tenant)."""
+"""Liveness and readiness probes, served on every host (public and tenant) and on any host at all
+through ``HealthProbeMiddleware``: a Kubernetes probe sends the pod's IP as Host, a load
+balancer's check often its own address, and neither is a tenant."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 
@@ -61,3 +65,33 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {name: (problem or "ok") for name, problem in checks.items()},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+class HealthProbeMiddleware:
+    """Answers exactly ``GET``/``HEAD`` ``/healthz`` and ``/readyz`` before host routing, whatever
+    the Host header says. Everything else (other paths, other methods) goes on to the routing
+    middleware untouched, so an unknown host still gets its 404 there.
+
+    First in MIDDLEWARE, so neither ALLOWED_HOSTS (CommonMiddleware) nor the HTTPS redirect
+    (SecurityMiddleware, production) turns a probe over plain HTTP to a pod IP away."""
+
+    PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+        "/healthz": healthz, "/readyz": readyz,
+    }
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.PROBES.get(request.path_info)
+        if probe is None or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        # A probe is no tenant's request: leave no tenant schema selected (as routing does for
+        # the public host). Lazy: the SET goes out only with /readyz's first query.
+        if connection.schema_name != settings.PUBLIC_SCHEMA_NAME:
+            connection.set_schema_to_public()
+        response = probe(request)
+        if request.method == "HEAD":
+            # The handler strips bodies of HEAD responses only for views it dispatched itself.
+            response.content = b""
+        return response

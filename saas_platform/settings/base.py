@@ -57,6 +57,9 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 # "replay" (copy the migrated template's definition and rows), "clone" (django-tenants'
 # clone_schema) or "migrate" (run every migration). Figures: docs/benchmarks.md.
 TENANT_SCHEMA_METHOD = env.str("TENANT_SCHEMA_METHOD", default="replay")
+# "none" (one PostgreSQL) or "citus": every tenant schema (and the template) is a Citus
+# distributed schema, placed on a worker node and movable between nodes (docs/scaling.md).
+TENANT_DISTRIBUTION = env.str("TENANT_DISTRIBUTION", default="none")
 # Where `manage.py tenant archive` writes a retired tenant's data (tenants/archive/).
 TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
 # Issue SET search_path once per tenant switch on a connection, not before every query.
@@ -74,6 +77,8 @@ TENANT_ROUTING_DB_CHECK_SECONDS = env.float("TENANT_ROUTING_DB_CHECK_SECONDS", d
 TENANT_PROVISIONING_RESUME_SECONDS = env.int("TENANT_PROVISIONING_RESUME_SECONDS", default=60)
 
 MIDDLEWARE = [
+    # /healthz and /readyz on any Host (pod IPs, load-balancer checks); all else is routed.
+    "tenants.health.HealthProbeMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (console, API docs) from the web process itself: after routing (an unknown

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context, schema_exists
 
+from tenants.distribution import schema_distribute
 from tenants.schema.create import schema_create
 from tenants.schema.names import quote
 from tenants.schema.template import template_ensure
@@ -101,8 +102,12 @@ def reset_sequences(schema: str) -> None:
             if sequence is None:
                 continue
             c, src = q(column), f"{q(schema)}.{q(table)}"
-            sql = f"SELECT setval(%s, COALESCE(MAX({c}), 1), MAX({c}) IS NOT NULL) FROM {src}"  # noqa: S608
-            cursor.execute(sql, [sequence])
+            # A DO block, not `SELECT setval(...) FROM table`: on Citus that is routed, setval
+            # and all, to the worker holding the table, where the sequence is not.
+            literal = sequence.replace("'", "''")
+            sql = (f"DO $$DECLARE top bigint; BEGIN SELECT MAX({c}) INTO top FROM {src}; "  # noqa: S608
+                   f"PERFORM setval('{literal}', COALESCE(top, 1), top IS NOT NULL); END$$")
+            cursor.execute(sql)
 
 
 def unknown_migrations(migrations: set[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -132,6 +137,7 @@ def create_schema_at(schema: str, migrations: set[tuple[str, str]]) -> bool:
                 applied = [node for node in migrations if node[0] == app]
                 targets.append(max(applied, key=lambda node: len(graph.forwards_plan(node))))
             executor.migrate(targets)
+        schema_distribute(schema)  # on Citus, as schema_create does (tenants/distribution.py)
         forward = True
     q = connection.ops.quote_name
     present = tables(schema)

@@ -23,14 +23,21 @@ they exceed ``TENANT_CONNECTION_MAX_SCHEMAS`` it reports itself obsolete, so Dja
 next request opens a fresh backend. ``CONN_MAX_AGE`` still applies on top.
 """
 
+from functools import partial
+
 from django.conf import settings
+from django.db import IntegrityError, InternalError
+from django.db.backends.postgresql.creation import DatabaseCreation
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantsDatabaseWrapper
+
+from tenants.postgresql_backend import citus
 
 
 class DatabaseWrapper(TenantsDatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.tenant_schemas_served: set[str] = set()
+        self._citus_setup()
 
     def set_tenant(self, tenant, include_public: bool = True) -> None:
         super().set_tenant(tenant, include_public=False)
@@ -49,3 +56,60 @@ class DatabaseWrapper(TenantsDatabaseWrapper):
             self.close()
             return
         super().close_if_unusable_or_obsolete()
+
+    # -- Citus (TENANT_DISTRIBUTION=citus): tenants/postgresql_backend/citus.py says why ----------
+    def _citus_setup(self) -> None:
+        self.citus_warnings: list[str] = []
+        if citus_enabled():
+            self.ops.sequence_reset_sql = partial(citus.sequence_reset_sql, self.ops)
+            self.creation = CitusDatabaseCreation(self)
+
+    def check_constraints(self, table_names=None) -> None:
+        super().check_constraints(table_names)
+        if citus_enabled():
+            citus.check_tenant_constraints(self, table_names)
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        if citus_enabled():
+            # A worker's reason for refusing a COMMIT arrives as a WARNING before the error.
+            self.citus_warnings = []
+            conn.add_notice_handler(self._citus_notice)
+        return conn
+
+    def _citus_notice(self, diagnostic) -> None:
+        if diagnostic.severity_nonlocalized == "WARNING":
+            self.citus_warnings = [*self.citus_warnings[-9:], diagnostic.message_primary or ""]
+
+    def _commit(self):
+        if not citus_enabled():
+            return super()._commit()
+        self.citus_warnings = []
+        try:
+            return super()._commit()
+        except InternalError as exc:
+            cause = citus.integrity_cause(str(exc), self.citus_warnings)
+            if cause:
+                raise IntegrityError(cause) from exc
+            raise
+
+
+def citus_enabled() -> bool:
+    return getattr(settings, "TENANT_DISTRIBUTION", "none") == "citus"
+
+
+class CitusDatabaseCreation(DatabaseCreation):
+    def _execute_create_test_db(self, cursor, parameters, keepdb=False):
+        super()._execute_create_test_db(cursor, parameters, keepdb)
+        citus.create_test_database_on_workers(self.connection.settings_dict,
+                                              self._get_test_db_name())
+
+    def _destroy_test_db(self, test_database_name, verbosity):
+        # FORCE: Citus's maintenance daemon keeps a session in every database that has the
+        # extension, and plain DROP DATABASE refuses while it is there.
+        workers = citus.worker_nodes(self.connection.settings_dict)  # read before the drop
+        with self._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {self.connection.ops.quote_name(test_database_name)}"
+                           " WITH (FORCE)")
+        citus.destroy_test_database_on_workers(self.connection.settings_dict, test_database_name,
+                                               workers)

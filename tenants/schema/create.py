@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 
+from tenants.distribution import local_schema_creation, schema_distribute
 from tenants.schema.clone import clone
 from tenants.schema.migrate import schema_create_by_migrations
 from tenants.schema.names import quote
@@ -56,4 +57,7 @@ def schema_create(schema_name: str, *, method: str | None = None) -> None:
     except KeyError:
         raise ValueError(f"Unknown TENANT_SCHEMA_METHOD {method!r}; use one of "
                          f"{sorted(SCHEMA_METHODS)}") from None
-    create(schema_name)
+    # On Citus: made as a plain schema, then distributed whole (tenants/distribution.py).
+    with local_schema_creation():
+        create(schema_name)
+    schema_distribute(schema_name)

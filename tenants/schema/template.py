@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_exists
 
+from tenants.distribution import local_schema_creation, schema_distribute
 from tenants.migration_state import pending_migrations
 from tenants.schema.migrate import schema_migrate
 from tenants.schema.names import quote
@@ -26,10 +27,14 @@ class TemplateOutOfDate(RuntimeError):
 def template_ensure(*, verbosity: int = 0) -> None:
     """Create the template schema if missing and bring it to the latest migrations."""
     template = settings.TENANT_TEMPLATE_SCHEMA
-    if not schema_exists(template):
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA {quote(template)}")
-    schema_migrate(template, verbosity=verbosity)
+    with local_schema_creation():
+        if not schema_exists(template):
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE SCHEMA {quote(template)}")
+        schema_migrate(template, verbosity=verbosity)
+    # On Citus the template is a distributed schema like every tenant's; once it is, later
+    # migrations' tables join it as Citus distributes the DDL Django sends.
+    schema_distribute(template)
 
 
 def template_require_current() -> str:

@@ -34,3 +34,34 @@ def test_readyz_reports_unapplied_migrations(client, db, monkeypatch):
     response = client.get("/readyz", HTTP_HOST="localhost")
     assert response.status_code == 503
     assert response.json()["checks"]["migrations"] == "2 unapplied migration(s)"
+
+
+# Kubernetes probes send the pod's IP as Host; load-balancer checks their own idea of a host.
+@pytest.mark.parametrize("host", ["10.1.2.3", "10.1.2.3:8000", "[fd00::1]:8000",
+                                  "unknown.example.net"])
+def test_probes_answer_on_any_host(client, db, host):
+    assert client.get("/healthz", HTTP_HOST=host).json() == {"status": "ok"}
+    ready = client.get("/readyz", HTTP_HOST=host)
+    assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+    assert client.head("/healthz", HTTP_HOST=host).status_code == 200
+
+
+def test_readyz_on_a_pod_ip_names_the_failing_dependency(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz", HTTP_HOST="10.1.2.3")
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"].startswith("redis unreachable")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/me", "/console/", "/healthz/", "/healthzz",
+                                  "/static/x.css"])
+@pytest.mark.parametrize("host", ["10.1.2.3", "unknown.example.net"])
+def test_other_paths_on_an_unknown_host_stay_404(client, db, host, path):
+    response = client.get(path, HTTP_HOST=host, HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "tenant_not_found"
+
+
+def test_probe_paths_take_only_get_and_head_before_routing(client, db):
+    # A POST to /healthz on an unknown host is routed like any other request: 404.
+    assert client.post("/healthz", HTTP_HOST="10.1.2.3").status_code == 404

@@ -1,5 +1,5 @@
-"""``manage.py tenant create|list|suspend|activate|archive|restore|delete``: the operators'
-command line."""
+"""``manage.py tenant create|list|suspend|activate|archive|restore|delete|nodes|move``: the
+operators' command line (``nodes`` and ``move`` on Citus only: docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,16 @@ class Command(BaseCommand):
         restore = sub.add_parser("restore", help="Bring an archived tenant back from its "
                                  "archive file (as suspended).")
         restore.add_argument("archive", help="The .tar.gz file `tenant archive` wrote.")
+
+        sub.add_parser("nodes", help="Citus: which node holds each tenant, with sizes and "
+                       "per-node totals.")
+        move = sub.add_parser("move", help="Citus: move a tenant's schema to another worker "
+                              "node, online.")
+        move.add_argument("slug")
+        move.add_argument("--to", dest="node", required=True, help="The worker, as host:port.")
+        move.add_argument("--block-writes", action="store_true",
+                          help="Block the tenant's writes for the whole copy (no logical "
+                               "replication).")
 
         delete = sub.add_parser("delete", help="Delete a tenant and ALL its data.")
         delete.add_argument("slug")
@@ -116,6 +126,53 @@ class Command(BaseCommand):
         self._confirm(yes, f"Delete tenant '{slug}' and ALL its data?", slug, "delete")
         tenant_delete(slug=slug)
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' deleted."))
+
+    def _nodes(self, **_):
+        from tenants.distribution import citus_enabled, placements, worker_nodes
+
+        if not citus_enabled():
+            raise CommandError("Tenants are not distributed (TENANT_DISTRIBUTION is not "
+                               "'citus'): every tenant is on the one PostgreSQL.")
+        where = placements()
+        per_node: dict[str, list[int]] = {node: [0, 0] for node in worker_nodes()}
+        header = ("SLUG", "SCHEMA", "NODE", "SIZE")
+        rows = []
+        for tenant in tenant_list(state=None):
+            placement = where.get(tenant.schema_name)
+            node = placement.node if placement else "(not distributed)"
+            size = placement.size_bytes if placement else 0
+            rows.append((tenant.slug, tenant.schema_name, node, f"{size / 1024:.0f} kB"))
+            totals = per_node.setdefault(node, [0, 0])
+            totals[0] += 1
+            totals[1] += size
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths,
+                                                                   strict=True)).rstrip())
+        for node, (count, size) in per_node.items():
+            self.stdout.write(f"node {node}: {count} tenant(s), {size / 1024:.0f} kB")
+
+    def _move(self, *, slug, node, block_writes, **_):
+        from tenants.distribution import UnknownNode, citus_enabled, placements, schema_move
+        from tenants.models import Tenant
+
+        if not citus_enabled():
+            raise CommandError("Tenants are not distributed (TENANT_DISTRIBUTION is not "
+                               "'citus').")
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise CommandError(f"No tenant '{slug}'.")
+        before = placements().get(tenant.schema_name)
+        if before and before.node == node:
+            self.stdout.write(f"Tenant '{slug}' is already on {node}.")
+            return
+        try:
+            schema_move(tenant.schema_name, node,
+                        mode="block_writes" if block_writes else "force_logical")
+        except UnknownNode as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"Tenant '{slug}' moved from {before.node if before else '?'} to {node}."))
 
     def _progress(self, message: str) -> None:
         if self.verbosity >= 1:
