@@ -67,6 +67,9 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
 
 MIDDLEWARE = [
+    # First, around everything: PostgreSQL or Redis unreachable -> 503 with Retry-After, and a
+    # read retried once on a fresh connection (tenants/outages.py).
+    "tenants.outages.OutageMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (console, API docs) from the web process itself: after routing (an unknown
@@ -103,6 +106,9 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@
 DATABASES["default"]["ENGINE"] = "tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Fail fast when PostgreSQL cannot be reached (a 503 within seconds, not a hung worker).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -1,0 +1,138 @@
+"""Item 2 of the fault issue: a database or Redis that cannot be reached is a 503 with
+Retry-After in the one error format (JSON under /api/, a page for browsers), never a 500; a read
+on a dropped connection is retried once; /readyz names the dependency at fault.
+
+The servers under test are gunicorn processes started here with production settings; the
+"outage" is an address nothing listens on (the suite's own PostgreSQL and Redis stay up)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from tests.conftest import tenant_host
+from tests.faults.servers import dead_database_url, dead_redis_url, gunicorn
+
+
+def _assert_outage_json(status, headers, body, dependency_word):
+    assert status == 503, body[:2000]
+    assert int(headers["Retry-After"]) > 0
+    error = json.loads(body)["error"]
+    assert error["code"] == "service_unavailable"
+    assert dependency_word in error["message"].lower()
+    assert b"Traceback" not in body
+
+
+def test_database_down_is_503_with_retry_after_for_api_pages_and_writes(committed_db):
+    with gunicorn(database_url=dead_database_url()) as server:
+        acme = tenant_host("acme")
+        # Liveness touches nothing: the process is fine, its database is not.
+        assert server.request("GET", "/healthz", settings.BASE_DOMAIN)[0] == 200
+
+        status, headers, body = server.request("GET", "/api/v1/inventory/products", acme)
+        _assert_outage_json(status, headers, body, "database")
+
+        status, headers, body = server.request(
+            "POST", "/api/v1/inventory/movements", acme, body=b'{"kind": "receipt"}',
+            headers={"Content-Type": "application/json"})
+        _assert_outage_json(status, headers, body, "database")
+
+        # A browser gets a small page, not a traceback or the stock "Server Error (500)".
+        status, headers, body = server.request("GET", "/login/", acme,
+                                               headers={"Accept": "text/html"})
+        assert status == 503 and int(headers["Retry-After"]) > 0
+        assert headers["Content-Type"].startswith("text/html")
+        assert b"service_unavailable" in body and b"Traceback" not in body
+
+        status, headers, body = server.request("GET", "/readyz", settings.BASE_DOMAIN)
+        assert status == 503
+        ready = json.loads(body)
+        assert ready["failing"] == ["database"]
+        assert ready["checks"]["database"].startswith("database unreachable")
+        assert "Internal Server Error" not in server.log_text()
+
+
+@pytest.fixture
+def committed_api_key(committed_db):
+    """An admin API key committed in acme's schema (a server process must see it)."""
+    from shared_apps.accounts.models import User
+    from tenant_apps.core.services.api_keys import api_key_create
+
+    email = f"outage-{secrets.token_hex(4)}@acme.test"
+    with schema_context("t_acme"):
+        user = User.objects.create_user(email=email, password="pass-word-123", role="admin")
+        created = api_key_create(name="outage test", scope="read_write", created_by=user)
+    connection.set_schema_to_public()
+    yield created.raw_key
+    with schema_context("t_acme"):
+        from tenant_apps.core.models import Job
+
+        Job.objects.filter(created_by=user).delete()
+        user.api_keys.all().delete()
+        user.delete()
+    connection.set_schema_to_public()
+
+
+def test_redis_down_never_answers_500(committed_api_key, tmp_path):
+    with gunicorn(redis_url=dead_redis_url(tmp_path)) as server:
+        acme = tenant_host("acme")
+        auth = {"Authorization": f"Api-Key {committed_api_key}"}
+        # Reads need no Redis (routing falls back to PostgreSQL, the rate limiter fails open).
+        status, _, body = server.request("GET", "/api/v1/inventory/products", acme,
+                                         headers=auth)
+        assert status == 200, body[:2000]
+        # Queuing a job needs the broker: accepted (sent later) or "try again", never a 500.
+        status, headers, body = server.request(
+            "POST", "/api/v1/inventory/exports", acme, body=b'{"kind": "products"}',
+            headers={**auth, "Content-Type": "application/json"})
+        assert status in (202, 503), body[:2000]
+        if status == 503:
+            _assert_outage_json(status, headers, body, "redis")
+
+        status, headers, body = server.request("GET", "/readyz", settings.BASE_DOMAIN)
+        assert status == 503 and int(headers["Retry-After"]) > 0
+        ready = json.loads(body)
+        assert ready["failing"] == ["redis"]
+        assert ready["checks"]["redis"].startswith("redis unreachable")
+        assert ready["checks"]["database"] == "ok"
+
+
+def _terminate_this_connections_backend() -> None:
+    """What a PostgreSQL restart does to every persistent connection: the server ends it."""
+    import psycopg
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = {k: v for k, v in connection.get_connection_params().items()
+              if k in ("dbname", "user", "password", "host", "port")}
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_read_on_a_dropped_connection_is_retried_once_and_succeeds(committed_db):
+    from django.test import Client
+
+    client = Client(HTTP_HOST=tenant_host("acme"), raise_request_exception=False)
+    _terminate_this_connections_backend()
+    response = client.get("/login/")
+    assert response.status_code == 200
+    assert b"password" in response.content.lower()
+
+
+def test_a_write_on_a_dropped_connection_is_503_not_retried(committed_db):
+    from django.test import Client
+
+    client = Client(HTTP_HOST=tenant_host("acme"), raise_request_exception=False)
+    _terminate_this_connections_backend()
+    response = client.post("/api/v1/inventory/movements", {"kind": "receipt"},
+                           content_type="application/json")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert response.json()["error"]["code"] == "service_unavailable"
+    # The broken connection was closed: the next request works.
+    assert client.get("/login/").status_code == 200
