@@ -162,12 +162,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only; an upload endpoint declares its own parsers.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, with size, depth and NUL limits; an upload endpoint declares its own parsers.
+    "DEFAULT_PARSER_CLASSES": ["tenant_apps.core.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "tenant_apps.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "tenant_apps.core.api.filters.BoundedSearchFilter",
         "tenant_apps.core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -186,6 +186,8 @@ REST_FRAMEWORK = {
 # Bodies above this are refused with a 4xx before they are read (uploads: see FILE_UPLOAD_*).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# One upload endpoint takes one file; a form of a thousand files is an attack, refused with 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # CSV imports larger than this are refused (413) rather than queued.
 MAX_IMPORT_BYTES = env.int("MAX_IMPORT_BYTES", default=5 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {

@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -69,6 +69,11 @@ def api_exception_handler(exc, context):
             error_body("request_too_large", "The request body is larger than "
                        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files (DATA_UPLOAD_MAX_NUMBER_*), a malformed multipart body:
+        # Django would answer its HTML 400; the API answers in its own format.
+        return Response(error_body("malformed_request", str(exc) or "Malformed request."),
+                        status=status.HTTP_400_BAD_REQUEST)
     outage = outage_error(exc)
     if outage is not None:
         # The database or Redis is unreachable: "try again", not a server error. The outage
