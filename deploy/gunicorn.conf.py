@@ -5,12 +5,15 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Sync workers: Django's ORM is synchronous and each request holds its worker. Each worker keeps
-# one persistent PostgreSQL connection (CONN_MAX_AGE), so workers x web replicas is the web
-# tier's share of max_connections (deploy/README.md). os.cpu_count() sees the host's CPUs, not
-# the container's quota, hence WEB_CONCURRENCY. GUNICORN_THREADS > 1 switches to gthread workers
-# (one database connection per thread): for slow clients without a buffering proxy in front.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gthread workers: a worker serves GUNICORN_THREADS requests at once, so one slow client
+# (headers or body trickling in a byte at a time) holds one thread, not a whole worker as with
+# sync workers, where six such clients made /healthz time out for everyone. The shipped Compose
+# file also puts nginx in front, which buffers whole requests (deploy/README.md); without a
+# buffering proxy, workers x threads slow clients can still fill every slot. Each thread keeps
+# its own persistent PostgreSQL connection (CONN_MAX_AGE): workers x threads x web replicas is
+# the web tier's share of max_connections. os.cpu_count() sees the host's CPUs, not the
+# container's quota, hence WEB_CONCURRENCY. GUNICORN_THREADS=1 gives sync workers.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
 
