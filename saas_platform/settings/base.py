@@ -220,6 +220,11 @@ def _celery_redis_url(url: str) -> str:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
+# Celery replaces a pool process once it has grown past this many KiB (checked after each task)
+# or has run this many tasks: memory a task leaves behind (allocator fragmentation, a library's
+# cache) cannot accumulate without bound. The CSV import itself streams (inventory/csv_import.py).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", default=400_000)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS", default=1_000)
 
 LOGGING = {
     "version": 1,
