@@ -37,3 +37,18 @@ if os.path.isdir("/dev/shm"):  # noqa: S108
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Prometheus metrics (/metrics, tenants/metrics.py) from every worker process, not just the one
+# that answers the scrape: each worker writes its counters to files in this directory, set
+# before the workers start (they import prometheus-client after the fork), fresh per start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+
+
+def child_exit(_server, worker) -> None:
+    """A worker that exits (recycled by max_requests, killed) leaves its gauges behind."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

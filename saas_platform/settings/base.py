@@ -67,10 +67,15 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
 
 MIDDLEWARE = [
-    # First, around everything: PostgreSQL or Redis unreachable -> 503 with Retry-After, and a
-    # read retried once on a fresh connection (tenants/outages.py).
+    # Outermost: request id, one log line and the metrics of every response (outages and
+    # routing refusals included).
+    "tenants.observability.RequestObservabilityMiddleware",
+    # Then, around everything else: PostgreSQL or Redis unreachable -> 503 with Retry-After,
+    # and a read retried once on a fresh connection (tenants/outages.py).
     "tenants.outages.OutageMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # The tenant is known: log lines and Sentry events carry it.
+    "tenants.observability.TenantContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (console, API docs) from the web process itself: after routing (an unknown
     # host gets its 404 for /static/ too) and security headers, before sessions and CSRF, which
@@ -226,10 +231,42 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_u
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", default=400_000)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS", default=1_000)
 
+# "plain" (the default: make run, tests) or "json" (production's default): one JSON object a line
+# with the request id and tenant (tenants/observability.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "tenants.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # python-json-logger: every record's extra fields (request_id, tenant, status, ...)
+        # become keys of the object.
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Operators' Prometheus endpoint (/metrics on the public host): the scraper sends
+# "Authorization: Bearer METRICS_TOKEN"; staff signed in to the console may look too.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Errors go to Sentry when a DSN is set, tagged with the tenant (tenants/observability.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # No request bodies, cookies or user e-mails leave the platform.
+        send_default_pii=False,
+    )

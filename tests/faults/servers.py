@@ -29,7 +29,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_database_url() -> str:
+def suite_database_url() -> str:
     """DATABASE_URL naming this run's test database (where the seeded tenants are committed)."""
     base = os.environ["DATABASE_URL"]
     head, _sep, tail = base.rpartition("/")
@@ -76,7 +76,7 @@ def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": database_url or test_database_url(),
+        "DATABASE_URL": database_url or suite_database_url(),
         "REDIS_URL": redis_url or os.environ["REDIS_URL"],
         "BASE_DOMAIN": settings.BASE_DOMAIN,
         "SECURE_SSL_REDIRECT": "False",

@@ -8,12 +8,9 @@ The servers under test are gunicorn processes started here with production setti
 from __future__ import annotations
 
 import json
-import secrets
 
-import pytest
 from django.conf import settings
 from django.db import connection
-from django_tenants.utils import schema_context
 
 from tests.conftest import tenant_host
 from tests.faults.servers import dead_database_url, dead_redis_url, gunicorn
@@ -55,27 +52,6 @@ def test_database_down_is_503_with_retry_after_for_api_pages_and_writes(committe
         assert ready["failing"] == ["database"]
         assert ready["checks"]["database"].startswith("database unreachable")
         assert "Internal Server Error" not in server.log_text()
-
-
-@pytest.fixture
-def committed_api_key(committed_db):
-    """An admin API key committed in acme's schema (a server process must see it)."""
-    from shared_apps.accounts.models import User
-    from tenant_apps.core.services.api_keys import api_key_create
-
-    email = f"outage-{secrets.token_hex(4)}@acme.test"
-    with schema_context("t_acme"):
-        user = User.objects.create_user(email=email, password="pass-word-123", role="admin")
-        created = api_key_create(name="outage test", scope="read_write", created_by=user)
-    connection.set_schema_to_public()
-    yield created.raw_key
-    with schema_context("t_acme"):
-        from tenant_apps.core.models import Job
-
-        Job.objects.filter(created_by=user).delete()
-        user.api_keys.all().delete()
-        user.delete()
-    connection.set_schema_to_public()
 
 
 def test_redis_down_never_answers_500(committed_api_key, tmp_path):
