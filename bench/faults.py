@@ -271,7 +271,8 @@ def wait_for_job(traffic: Traffic, job_id: int, states: set[str], timeout: float
     return status
 
 
-def job_states(schema: str) -> Counter:
+def job_states(schema: str, *, by_kind: bool = False) -> Counter:
+    """Jobs by status (or by "status kind")."""
     from django.db import connection
     from django_tenants.utils import schema_context
 
@@ -279,7 +280,8 @@ def job_states(schema: str) -> Counter:
 
     connection.close()
     with schema_context(schema):
-        states = Counter(Job.objects.values_list("status", flat=True))
+        rows = Job.objects.values_list("status", "kind")
+        states = Counter(f"{status} {kind}" if by_kind else status for status, kind in rows)
     connection.set_schema_to_public()
     return states
 
@@ -396,6 +398,8 @@ def main() -> None:
                     break
                 time.sleep(1)
             states = job_states(schema)
+            stuck_kinds = {key: n for key, n in job_states(schema, by_kind=True).items()
+                           if key.startswith(("queued", "running"))}
             lost = lost_writes(schema, traffic.acked_references)
             worker.stop()
             server.stop()
@@ -425,6 +429,7 @@ def main() -> None:
         "acknowledged_writes": len(traffic.acked_references),
         "import_peak_mb_per_100k_rows": round(import_memory.per_100k(import_result), 1),
         "import_status_when_killed": import_status,
+        "stuck_by_kind": stuck_kinds,
     }
     by_phase = []
     for name, window in phases.items():
@@ -441,12 +446,12 @@ def main() -> None:
     if not args.no_doc:
         body = "\n\n".join([
             common.run_header(command, started_at, load_before),
-            "gunicorn as shipped (2 workers x 4 threads), a Celery worker (2 pool processes), a "
-            "private PostgreSQL 16 and Redis; 4 clients sending product lists, single receipts "
-            "and now and then an export job. Faults one after another: Redis killed for "
-            f"{args.outage:.0f} s, PostgreSQL `pg_ctl restart -m fast`, the worker's process "
-            f"group SIGKILLed during a {IMPORT_ROWS:,}-row import. Jobs then get {grace:.0f} s "
-            "to finish.",
+            "gunicorn as shipped (two workers here, 8 threads each), a Celery worker (2 pool "
+            "processes), a private PostgreSQL 16 and Redis; 4 clients sending product lists, "
+            "single receipts and now and then an export job. Faults one after another: Redis "
+            f"killed for {args.outage:.0f} s, PostgreSQL `pg_ctl restart -m fast`, the worker's "
+            f"process group SIGKILLed during a {IMPORT_ROWS:,}-row import. Jobs then get "
+            f"{grace:.0f} s to finish.",
             table,
             "| key | value | target |\n|---|---|---|\n" + "\n".join(
                 f"| `{key}` | {result[key]} | {target} |" for key, target in (
@@ -454,7 +459,8 @@ def main() -> None:
                     ("stuck_jobs", "0"), ("pg_recovery_s", "< 2"),
                     ("redis_recovery_s", "< 2"), ("lost_writes", "0"),
                     ("import_peak_mb_per_100k_rows", "< 150"))),
-            f"Jobs at the end: {dict(states)}. Requests: {len(outcomes)}, acknowledged "
+            f"Jobs at the end: {dict(states)}; stuck by kind: {stuck_kinds}. "
+            f"Requests: {len(outcomes)}, acknowledged "
             f"receipts {len(traffic.acked_references)}."
             + ("\n\nServer errors seen:\n\n" + "\n".join(f"- `{line}`" for line in first_errors)
                if first_errors else "")])

@@ -9,13 +9,16 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # (headers or body trickling in a byte at a time) holds one thread, not a whole worker as with
 # sync workers, where six such clients made /healthz time out for everyone. The shipped Compose
 # file also puts nginx in front, which buffers whole requests (deploy/README.md); without a
-# buffering proxy, workers x threads slow clients can still fill every slot. Each thread keeps
-# its own persistent PostgreSQL connection (CONN_MAX_AGE): workers x threads x web replicas is
-# the web tier's share of max_connections. os.cpu_count() sees the host's CPUs, not the
-# container's quota, hence WEB_CONCURRENCY. GUNICORN_THREADS=1 gives sync workers.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# buffering proxy, it takes as many slow clients as one worker has threads to block that
+# worker (the master still hands it connections). Each thread keeps its own persistent
+# PostgreSQL connection (CONN_MAX_AGE), hence fewer processes than with sync workers:
+# workers x threads x web replicas is the web tier's share of max_connections.
+# os.cpu_count() sees the host's CPUs, not the container's quota, hence WEB_CONCURRENCY.
+# GUNICORN_THREADS=1 gives sync workers (2 x CPUs + 1 of them).
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+_cpus = os.cpu_count() or 1
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1 if threads > 1 else 2 * _cpus + 1))
 
 # A request slower than this is killed (its worker restarted): long work belongs in Celery.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

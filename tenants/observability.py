@@ -122,7 +122,8 @@ class RequestObservabilityMiddleware:
             ERRORS.labels(app, route, f"outage_{outage}" if outage else "error").inc()
         request_log.info(
             "%s %s %s %.1fms", request.method, request.path, status, seconds * 1000,
-            extra={"event": "request", "tenant": _tenant_of(request), "actor": _actor(request),
+            extra={"event": "request", "request_id": getattr(request, "request_id", ""),
+                   "tenant": _tenant_of(request), "actor": _actor(request),
                    "method": request.method, "path": request.path, "route": route,
                    "status": status, "duration_ms": round(seconds * 1000, 1)})
 
@@ -181,7 +182,8 @@ def on_task_postrun(task_id: str, task, state: str | None = None, **_kwargs) -> 
     TASK_LATENCY.labels(task.name).observe(seconds)
     task_log.info(
         "task %s %s %.1fms", task.name, state, seconds * 1000,
-        extra={"event": "task", "task": task.name, "task_id": task_id, "state": state,
+        extra={"event": "task", "request_id": current_request_id.get(), "task": task.name,
+               "task_id": task_id, "state": state,
                "tenant": tenant, "duration_ms": round(seconds * 1000, 1)})
     current_request_id.set("")
     current_tenant.set("")
