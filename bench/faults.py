@@ -436,9 +436,10 @@ def main() -> None:
         inside = [o for o in outcomes if window["down"] <= o.started <= window["back"] + settle]
         by_phase.append([name, len(inside), sum(o.status == 503 for o in inside),
                          sum(o.status == 0 or (o.status >= 500 and o.status != 503)
-                             for o in inside)])
-    table = common.format_table(["fault", "requests during it", "503", "server errors"],
-                                by_phase)
+                             for o in inside),
+                         max((o.finished - o.started for o in inside), default=0.0)])
+    table = common.format_table(["fault", "requests during it", "503", "server errors",
+                                 "slowest answer s"], by_phase)
     print(table)
     first_errors = sorted({f"{o.kind} {o.status} {o.detail[:120]}" for o in errors})[:8]
     for line in first_errors:
@@ -459,6 +460,10 @@ def main() -> None:
                     ("stuck_jobs", "0"), ("pg_recovery_s", "< 2"),
                     ("redis_recovery_s", "< 2"), ("lost_writes", "0"),
                     ("import_peak_mb_per_100k_rows", "< 150"))),
+            "A job still `queued` at the end had its message lost or never sent (a Redis "
+            "outage); one still `running`, a worker that died under it. \"slowest answer\" is "
+            "the longest any request of that phase took: a request that waits out an outage "
+            "instead of failing fast shows there.\n\n"
             f"Jobs at the end: {dict(states)}; stuck by kind: {stuck_kinds}. "
             f"Requests: {len(outcomes)}, acknowledged "
             f"receipts {len(traffic.acked_references)}."

@@ -44,10 +44,12 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Prometheus metrics (/metrics, tenants/metrics.py) from every worker process, not just the one
 # that answers the scrape: each worker writes its counters to files in this directory, set
 # before the workers start (they import prometheus-client after the fork), fresh per start.
+_own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+    _own_metrics_dir = tempfile.mkdtemp(prefix="prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
 
 
 def child_exit(_server, worker) -> None:
@@ -55,3 +57,11 @@ def child_exit(_server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server) -> None:
+    """The metrics directory made above goes with the server."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
