@@ -112,3 +112,43 @@ def test_a_write_on_a_dropped_connection_is_503_not_retried(committed_db):
     assert response.json()["error"]["code"] == "service_unavailable"
     # The broken connection was closed: the next request works.
     assert client.get("/login/").status_code == 200
+
+
+def test_the_api_handler_answers_503_for_outages_and_leaves_bugs_alone():
+    import django.db
+    import kombu.exceptions
+    import psycopg
+    import redis
+
+    from tenant_apps.core.api.errors import api_exception_handler
+    from tenant_apps.core.outages import outage_dependency
+
+    for exc, dependency in ((django.db.OperationalError("connection refused"), "database"),
+                            (django.db.InterfaceError("connection already closed"), "database"),
+                            (redis.ConnectionError("Connection refused"), "redis"),
+                            (redis.TimeoutError("Timeout reading"), "redis"),
+                            (kombu.exceptions.OperationalError("no broker"), "redis")):
+        response = api_exception_handler(exc, {})
+        assert response.status_code == 503 and int(response["Retry-After"]) > 0
+        assert response.data["error"]["code"] == "service_unavailable"
+        assert response.outage == dependency
+
+    # Celery's lost result store: a RuntimeError raised from the Redis error.
+    try:
+        try:
+            raise redis.ConnectionError("gone")
+        except redis.ConnectionError as cause:
+            raise RuntimeError("Retry limit exceeded") from cause
+    except RuntimeError as wrapped:
+        assert outage_dependency(wrapped) == "redis"
+
+    # A cancelled statement is an OperationalError too, but no outage: it stays a 500.
+    try:
+        try:
+            raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+        except psycopg.Error as cause:
+            raise django.db.OperationalError(str(cause)) from cause
+    except django.db.OperationalError as timeout:
+        assert outage_dependency(timeout) is None
+        assert api_exception_handler(timeout, {}) is None
+    assert outage_dependency(ValueError("a bug")) is None
