@@ -228,8 +228,9 @@ class Gunicorn:
     def shape(self) -> str:
         """How the server runs, in words, for the results file."""
         env = {**os.environ, **self.env}
-        workers = env.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1) + 1)
-        threads = int(env.get("GUNICORN_THREADS") or 1)
+        threads = int(env.get("GUNICORN_THREADS") or 8)  # deploy/gunicorn.conf.py's defaults
+        cpus = os.cpu_count() or 1
+        workers = env.get("WEB_CONCURRENCY") or str(cpus + 1 if threads > 1 else 2 * cpus + 1)
         kind = f"gthread workers x {threads} threads" if threads > 1 else "sync workers"
         log = "access log on" if env.get("GUNICORN_ACCESS_LOG", "-") else "access log off"
         return f"gunicorn with deploy/gunicorn.conf.py: {workers} {kind}, {log}"

@@ -1,7 +1,7 @@
 """What the inventory API costs under load.
 
 One tenant with 10,000 products in 3 warehouses, served by gunicorn as shipped
-(deploy/gunicorn.conf.py: sync workers, 2 x CPUs + 1 of them; set WEB_CONCURRENCY or
+(deploy/gunicorn.conf.py: CPUs + 1 gthread workers x 8 threads; set WEB_CONCURRENCY or
 GUNICORN_THREADS to try another shape), the production settings and persistent database
 connections, driven over loopback by a Python load generator holding 16 connections,
 authenticated with an API key as an integrator would be. Three scenarios, one after the other:

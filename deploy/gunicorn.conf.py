@@ -5,14 +5,20 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Sync workers: Django's ORM is synchronous and each request holds its worker. Each worker keeps
-# one persistent PostgreSQL connection (CONN_MAX_AGE), so workers x web replicas is the web
-# tier's share of max_connections (deploy/README.md). os.cpu_count() sees the host's CPUs, not
-# the container's quota, hence WEB_CONCURRENCY. GUNICORN_THREADS > 1 switches to gthread workers
-# (one database connection per thread): for slow clients without a buffering proxy in front.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gthread workers: a worker serves GUNICORN_THREADS requests at once, so one slow client
+# (headers or body trickling in a byte at a time) holds one thread, not a whole worker as with
+# sync workers, where six such clients made /healthz time out for everyone. The shipped Compose
+# file also puts nginx in front, which buffers whole requests (deploy/README.md); without a
+# buffering proxy, it takes as many slow clients as one worker has threads to block that
+# worker (the master still hands it connections). Each thread keeps its own persistent
+# PostgreSQL connection (CONN_MAX_AGE), hence fewer processes than with sync workers:
+# workers x threads x web replicas is the web tier's share of max_connections.
+# os.cpu_count() sees the host's CPUs, not the container's quota, hence WEB_CONCURRENCY.
+# GUNICORN_THREADS=1 gives sync workers (2 x CPUs + 1 of them).
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+_cpus = os.cpu_count() or 1
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1 if threads > 1 else 2 * _cpus + 1))
 
 # A request slower than this is killed (its worker restarted): long work belongs in Celery.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -34,3 +40,28 @@ if os.path.isdir("/dev/shm"):  # noqa: S108
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Prometheus metrics (/metrics, tenants/metrics.py) from every worker process, not just the one
+# that answers the scrape: each worker writes its counters to files in this directory, set
+# before the workers start (they import prometheus-client after the fork), fresh per start.
+_own_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    _own_metrics_dir = tempfile.mkdtemp(prefix="prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+
+def child_exit(_server, worker) -> None:
+    """A worker that exits (recycled by max_requests, killed) leaves its gauges behind."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server) -> None:
+    """The metrics directory made above goes with the server."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

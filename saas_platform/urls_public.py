@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from tenants.health import healthz, readyz
+from tenants.metrics import metrics_view
 
 admin.site.site_header = "Platform console"
 admin.site.site_title = "Platform console"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("console/", admin.site.urls),
     path("api/operator/v1/", include("tenants.api_urls")),
 ]

@@ -7,8 +7,9 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self) -> None:
-        from tenants import deletion, signals
+        from tenants import deletion, observability, signals
 
         deletion.install()
+        observability.install_celery_signals()
         post_migrate.connect(signals.migrate_template_after_public, sender=self,
                              dispatch_uid="tenants_migrate_template_after_public")

@@ -12,6 +12,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from tenant_apps.core.outages import RETRY_AFTER_SECONDS
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -60,11 +62,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "redis": _check_redis()}
     checks["migrations"] = _check_migrations() if checks["database"] is None else "skipped"
     failing = {name: problem for name, problem in checks.items() if problem}
+    # "failing" names the dependencies at fault (the migrations check is skipped, not failing,
+    # when the database is down), so a probe's log says which one at a glance.
     body = {
         "status": "ok" if not failing else "unavailable",
+        "failing": [name for name, problem in failing.items() if problem != "skipped"],
         "checks": {name: (problem or "ok") for name, problem in checks.items()},
     }
-    return JsonResponse(body, status=503 if failing else 200)
+    response = JsonResponse(body, status=503 if failing else 200)
+    if failing:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class HealthProbeMiddleware:

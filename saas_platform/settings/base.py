@@ -79,7 +79,15 @@ TENANT_PROVISIONING_RESUME_SECONDS = env.int("TENANT_PROVISIONING_RESUME_SECONDS
 MIDDLEWARE = [
     # /healthz and /readyz on any Host (pod IPs, load-balancer checks); all else is routed.
     "tenants.health.HealthProbeMiddleware",
+    # Then request id, one log line and the metrics of every other response (outages and
+    # routing refusals included; probes, answered above, would only add noise).
+    "tenants.observability.RequestObservabilityMiddleware",
+    # Then, around everything else: PostgreSQL or Redis unreachable -> 503 with Retry-After,
+    # and a read retried once on a fresh connection (tenants/outages.py).
+    "tenants.outages.OutageMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # The tenant is known: log lines and Sentry events carry it.
+    "tenants.observability.TenantContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (console, API docs) from the web process itself: after routing (an unknown
     # host gets its 404 for /static/ too) and security headers, before sessions and CSRF, which
@@ -119,6 +127,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # the request: a PostgreSQL backend keeps ~0.5 MB of catalog cache per schema it touched
 # (tenants/postgresql_backend/base.py). Celery closes its connection after every task anyway.
 TENANT_CONNECTION_MAX_SCHEMAS = env.int("TENANT_CONNECTION_MAX_SCHEMAS", default=200)
+# Fail fast when PostgreSQL cannot be reached (a 503 within seconds, not a hung worker).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -172,12 +183,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only; an upload endpoint declares its own parsers.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, with size, depth and NUL limits; an upload endpoint declares its own parsers.
+    "DEFAULT_PARSER_CLASSES": ["tenant_apps.core.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "tenant_apps.core.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "tenant_apps.core.api.filters.BoundedSearchFilter",
         "tenant_apps.core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -196,6 +207,8 @@ REST_FRAMEWORK = {
 # Bodies above this are refused with a 4xx before they are read (uploads: see FILE_UPLOAD_*).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# One upload endpoint takes one file; a form of a thousand files is an attack, refused with 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # CSV imports larger than this are refused (413) rather than queued.
 MAX_IMPORT_BYTES = env.int("MAX_IMPORT_BYTES", default=5 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
@@ -243,11 +256,48 @@ JOB_RESEND_SECONDS = env.int("JOB_RESEND_SECONDS", default=30)
 JOB_LOST_MESSAGE_SECONDS = env.int("JOB_LOST_MESSAGE_SECONDS", default=900)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
+# Celery replaces a pool process once it has grown past this many KiB (checked after each task)
+# or has run this many tasks: memory a task leaves behind (allocator fragmentation, a library's
+# cache) cannot accumulate without bound. The CSV import itself streams (inventory/csv_import.py).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_KB", default=400_000)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS", default=1_000)
 
+# "plain" (the default: make run, tests) or "json" (production's default): one JSON object a line
+# with the request id and tenant (tenants/observability.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "tenants.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # python-json-logger: every record's extra fields (request_id, tenant, status, ...)
+        # become keys of the object.
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Operators' Prometheus endpoint (/metrics on the public host): the scraper sends
+# "Authorization: Bearer METRICS_TOKEN"; staff signed in to the console may look too.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Errors go to Sentry when a DSN is set, tagged with the tenant (tenants/observability.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # No request bodies, cookies or user e-mails leave the platform.
+        send_default_pii=False,
+    )

@@ -24,9 +24,11 @@ INSTALLED_APPS = [
     "tenant_apps.core",
 ]
 # The routing middleware's place is taken by one that only sets request.tenant, which the view
-# reads; a single-schema product would have that object as a constant.
+# reads; a single-schema product would have that object as a constant. The other middleware
+# (request log and metrics, outages) stays: it is not what multi-tenancy adds.
 MIDDLEWARE = [
-    "saas_platform.urls_bench_plain.StaticTenantMiddleware" if m.startswith("tenants.") else m
+    "saas_platform.urls_bench_plain.StaticTenantMiddleware"
+    if m == "tenants.middleware.TenantRoutingMiddleware" else m
     for m in MIDDLEWARE
 ]
 ROOT_URLCONF = "saas_platform.urls_bench_plain"

@@ -17,6 +17,10 @@ if not env.str("DATABASE_URL", default=""):
 if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 
+# One JSON object per log line, for the log collector (LOG_FORMAT=plain to read them by eye).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # /healthz and /readyz are probed over plain HTTP from inside the cluster.

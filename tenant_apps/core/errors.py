@@ -44,3 +44,11 @@ class Conflict(PlatformError):
     status = 409
     code = "conflict"
     message = "The request conflicts with the current state."
+
+
+class ServiceUnavailable(PlatformError):
+    """A dependency (the database, Redis) cannot be reached: the client should try again."""
+
+    status = 503
+    code = "service_unavailable"
+    message = "The service is briefly unavailable. Try again in a moment."

@@ -6,6 +6,12 @@ reporting each problem as {row, column, message} in ``job.result["errors"]``; on
 errors is written, in one transaction. A half-imported catalog is harder to repair than a file.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first product row 2.
+
+Memory stays flat in the number of rows: the file is read as a stream of lines (never a list of
+rows), validated in one pass that keeps only what cross-row checks need (the SKUs and barcodes
+seen, the categories named), then read again and written in chunks of ``WRITE_CHUNK`` rows
+inside one transaction. A 235,000-row file once peaked at 863 MB when every parsed row and model
+instance was held at once; figures in docs/benchmarks.md ("CSV import memory").
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Substr
 
 from tenant_apps.core.errors import Conflict, InvalidInput, PlatformError
 from tenant_apps.core.models import Job
@@ -40,6 +46,10 @@ PRODUCTS = "products"
 STOCK = "stock"
 MAX_REPORTED_ERRORS = 500
 PROGRESS_EVERY = 500
+# Rows written per bulk statement and held in memory at once while writing.
+WRITE_CHUNK = 2000
+# Characters read from the database per round trip when the job's text was not loaded.
+READ_CHUNK = 1 << 20
 
 
 class PayloadTooLarge(PlatformError):
@@ -132,17 +142,78 @@ class Report:
             self.errors.append({"row": row, "column": column, "message": message})
 
 
-def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, {column: stripped cell}) of every non-blank row."""
-    reader = csv.reader(io.StringIO(text))
+def _lines_of(text: str) -> Iterator[str]:
+    """The lines of ``text`` (with their endings), one at a time: no copy of the whole text,
+    as ``io.StringIO`` or ``splitlines`` would make."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        stop = end if stop == -1 else stop + 1
+        yield text[start:stop]
+        start = stop
+
+
+def _lines_from_database(job: Job) -> Iterator[str]:
+    """The job's input text read from its row ``READ_CHUNK`` characters at a time, for a job
+    loaded without it (``defer("input_text")``)."""
+    offset, pending = 1, ""
+    while True:
+        chunk = (Job.objects.filter(pk=job.pk)
+                 .annotate(part=Substr("input_text", offset, READ_CHUNK))
+                 .values_list("part", flat=True).first()) or ""
+        offset += READ_CHUNK
+        lines = (pending + chunk).splitlines(keepends=True)
+        pending = lines.pop() if lines and len(chunk) == READ_CHUNK else ""
+        yield from lines
+        if len(chunk) < READ_CHUNK:
+            if pending:
+                yield pending
+            return
+
+
+def _input_lines(job: Job) -> Iterator[str]:
+    if "input_text" in job.get_deferred_fields():
+        return _lines_from_database(job)
+    return _lines_of(job.input_text)
+
+
+def _rows(job: Job) -> Iterator[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, {column: stripped cell}) of every non-blank row, read as a
+    stream. A line csv cannot read (a field over csv's size limit) is reported on its row, as
+    a row of the wrong width is, rather than failing the whole job."""
+    reader = csv.reader(_input_lines(job))
     header = [name.strip().lower() for name in next(reader)]
-    for number, cells in enumerate(reader, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, {"__width__": f"Not readable as CSV: {exc}."}
+            continue
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
             yield number, {"__width__": f"Expected {len(header)} cells, found {len(cells)}."}
             continue
         yield number, {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+
+
+def _count_rows(job: Job) -> int:
+    return sum(1 for _ in _rows(job))
+
+
+def _chunks(rows: Iterator, size: int = WRITE_CHUNK) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _decimal(value: str, *, places: int, maximum: Decimal, positive: bool = False) -> Decimal:
@@ -203,16 +274,16 @@ def _product_values(row: dict[str, str], report: Report, number: int) -> dict | 
 
 
 def _import_products(job: Job, progress: Progress, report: Report) -> dict:
-    rows = list(_rows(job.input_text))
-    total = len(rows)
+    total = _count_rows(job)
     existing = {key: pk for key, pk in Product.objects.annotate(key=SKU_KEY)
                 .values_list("key", "pk")}
     barcodes = {code: pk for code, pk in Product.objects.exclude(barcode="")
                 .values_list("barcode", "pk")}
-    parsed: list[tuple[int, dict]] = []
     seen_skus: dict[str, int] = {}
     seen_barcodes: dict[str, int] = {}
-    for index, (number, row) in enumerate(rows, start=1):
+    wanted: dict[str, str] = {}  # the first spelling in the file names a new category
+    # Pass 1: validate every row, keeping only what the cross-row checks need.
+    for index, (number, row) in enumerate(_rows(job), start=1):
         if "__width__" in row:
             report.add(number, "", row["__width__"])
             continue
@@ -230,99 +301,119 @@ def _import_products(job: Job, progress: Progress, report: Report) -> dict:
                 elif barcodes.get(barcode, existing.get(key)) != existing.get(key):
                     report.add(number, "barcode", "Another product has this barcode.")
                 seen_barcodes.setdefault(barcode, number)
-            parsed.append((number, values))
+            if values.get("category"):
+                wanted.setdefault(values["category"].lower(), values["category"])
         if index % PROGRESS_EVERY == 0:
             progress(index, total)
+    del seen_skus, seen_barcodes, barcodes
     if report.error_count:
         return {}
 
+    # Pass 2: the file is valid; read it again and write it a chunk at a time, in one
+    # transaction (all or nothing).
+    created = updated = 0
     with transaction.atomic():
         categories = {name.lower(): pk for name, pk in Category.objects.values_list("name", "pk")}
-        wanted: dict[str, str] = {}  # the first spelling in the file names a new category
-        for _, values in parsed:
-            if values.get("category"):
-                wanted.setdefault(values["category"].lower(), values["category"])
         new_categories = [Category(name=name) for key, name in wanted.items()
                           if key not in categories]
         Category.objects.bulk_create(new_categories)
         categories = {key: pk for key, pk in Category.objects.annotate(key=Lower("name"))
                       .values_list("key", "pk")}
-        to_create, to_update, columns = [], [], set()
-        current = Product.objects.in_bulk(list(existing.values()))
-        for _number, values in parsed:
-            if "category" in values:
-                name = values.pop("category")
-                values["category_id"] = categories[name.lower()] if name else None
-            pk = existing.get(values["sku"].lower())
-            if pk is None:
-                to_create.append(Product(**values))
-            else:
-                product = current[pk]
-                values.pop("sku")  # matched regardless of case; the stored spelling stays
-                for name, value in values.items():
-                    setattr(product, name, value)
-                columns.update(values)
-                to_update.append(product)
-        Product.objects.bulk_create(to_create, batch_size=1000)
-        if to_update:
-            Product.objects.bulk_update(to_update, [*sorted(columns), "updated_at"],
-                                        batch_size=1000)
-    return {"rows": total, "created": len(to_create), "updated": len(to_update),
+        for chunk in _chunks(_rows(job)):
+            to_create, to_update, columns = [], [], set()
+            parsed = [_product_values(row, report, number) for number, row in chunk]
+            current = Product.objects.in_bulk(
+                [existing[v["sku"].lower()] for v in parsed if v["sku"].lower() in existing])
+            for values in parsed:
+                if "category" in values:
+                    name = values.pop("category")
+                    values["category_id"] = categories[name.lower()] if name else None
+                pk = existing.get(values["sku"].lower())
+                if pk is None:
+                    to_create.append(Product(**values))
+                else:
+                    product = current[pk]
+                    values.pop("sku")  # matched regardless of case; the stored spelling stays
+                    for name, value in values.items():
+                        setattr(product, name, value)
+                    columns.update(values)
+                    to_update.append(product)
+            Product.objects.bulk_create(to_create, batch_size=1000)
+            if to_update:
+                Product.objects.bulk_update(to_update, [*sorted(columns), "updated_at"],
+                                            batch_size=1000)
+            created += len(to_create)
+            updated += len(to_update)
+    return {"rows": total, "created": created, "updated": updated,
             "categories_created": len(new_categories)}
 
 
+def _stock_count(row: dict[str, str], number: int, report: Report, products: dict,
+                 warehouses: dict) -> StockCount | None:
+    """The count one stock row makes, or None (problems added to ``report``)."""
+    product = products.get(row["sku"].lower())
+    if product is None:
+        report.add(number, "sku", "No product has this SKU." if row["sku"] else "Required.")
+    warehouse_id = warehouses.get(row["warehouse"].upper())
+    if warehouse_id is None:
+        report.add(number, "warehouse",
+                   "No warehouse has this code." if row["warehouse"] else "Required.")
+    try:
+        quantity = _decimal(row["quantity"] or "0", places=QUANTITY_PLACES, maximum=MAX_QUANTITY)
+    except ValueError as exc:
+        report.add(number, "quantity", str(exc))
+        quantity = None
+    if (product and quantity is not None and product[1] in COUNTABLE_UNITS
+            and quantity != quantity.to_integral_value()):
+        report.add(number, "quantity", f"{row['sku']} is counted in whole {product[1]}.")
+        quantity = None
+    if product and warehouse_id and quantity is not None:
+        return StockCount(product_id=product[0], warehouse_id=warehouse_id, quantity=quantity)
+    return None
+
+
 def _import_stock(job: Job, progress: Progress, report: Report) -> dict:
-    rows = list(_rows(job.input_text))
-    total = len(rows)
+    total = _count_rows(job)
     products = {key: (pk, unit) for key, pk, unit in Product.objects.annotate(key=SKU_KEY)
                 .values_list("key", "pk", "unit")}
     warehouses = {code: pk for code, pk in Warehouse.objects.values_list("code", "pk")}
-    counts: dict[tuple[int, int], tuple[int, Decimal]] = {}
-    for index, (number, row) in enumerate(rows, start=1):
+    counted: dict[tuple[int, int], int] = {}  # (product, warehouse) -> row that counts it
+    for index, (number, row) in enumerate(_rows(job), start=1):
         if "__width__" in row:
             report.add(number, "", row["__width__"])
             continue
-        product = products.get(row["sku"].lower())
-        if product is None:
-            report.add(number, "sku", "No product has this SKU." if row["sku"] else "Required.")
-        warehouse_id = warehouses.get(row["warehouse"].upper())
-        if warehouse_id is None:
-            report.add(number, "warehouse",
-                       "No warehouse has this code." if row["warehouse"] else "Required.")
-        try:
-            quantity = _decimal(row["quantity"] or "0", places=QUANTITY_PLACES,
-                                maximum=MAX_QUANTITY)
-        except ValueError as exc:
-            report.add(number, "quantity", str(exc))
-            quantity = None
-        if (product and quantity is not None and product[1] in COUNTABLE_UNITS
-                and quantity != quantity.to_integral_value()):
-            report.add(number, "quantity", f"{row['sku']} is counted in whole {product[1]}.")
-            quantity = None
-        if product and warehouse_id and quantity is not None:
-            key = (product[0], warehouse_id)
-            if key in counts:
-                report.add(number, "sku", f"Row {counts[key][0]} already counts this product "
+        count = _stock_count(row, number, report, products, warehouses)
+        if count is not None:
+            key = (count.product_id, count.warehouse_id)
+            if key in counted:
+                report.add(number, "sku", f"Row {counted[key]} already counts this product "
                                           "in this warehouse.")
-            counts[key] = (number, quantity)
+            counted.setdefault(key, number)
         if index % PROGRESS_EVERY == 0:
             progress(index, total)
+    del counted
     if report.error_count:
         return {}
 
-    rows_counted = [number for number, _ in counts.values()]
-    try:
-        outcome = stock_counts_record(
-            counts=[StockCount(product_id=p, warehouse_id=w, quantity=quantity)
-                    for (p, w), (_number, quantity) in counts.items()],
-            reference=f"import #{job.pk}", note="Stock count from a CSV import.",
-            created_by=job.created_by)
-    except (InvalidInput, Conflict) as exc:
-        for name, messages in exc.fields.items():
-            _, index, column = name.split(".", 2)
-            for message in messages:
-                report.add(rows_counted[int(index)], _STOCK_COLUMN.get(column, column), message)
-        raise _Rejected from None
+    outcome = {"adjusted": 0, "unchanged": 0}
+    with transaction.atomic():
+        for chunk in _chunks(_rows(job)):
+            rows_counted = [number for number, _ in chunk]
+            counts = [_stock_count(row, number, report, products, warehouses)
+                      for number, row in chunk]
+            try:
+                done = stock_counts_record(
+                    counts=counts, reference=f"import #{job.pk}",
+                    note="Stock count from a CSV import.", created_by=job.created_by)
+            except (InvalidInput, Conflict) as exc:
+                for name, messages in exc.fields.items():
+                    _, index, column = name.split(".", 2)
+                    for message in messages:
+                        report.add(rows_counted[int(index)], _STOCK_COLUMN.get(column, column),
+                                   message)
+                raise _Rejected from None
+            for key in outcome:
+                outcome[key] += done[key]
     return {"rows": total, **outcome}
 
 

@@ -10,8 +10,8 @@ def test_healthz_is_200_on_every_host(client, db, host):
 def test_readyz_checks_database_redis_and_migrations(client, db):
     response = client.get("/readyz", HTTP_HOST="localhost")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok",
-                                                          "migrations": "ok"}}
+    assert response.json() == {"status": "ok", "failing": [],
+                               "checks": {"database": "ok", "redis": "ok", "migrations": "ok"}}
 
 
 def test_readyz_is_503_naming_the_failing_check_when_redis_is_down(client, db, settings):
@@ -22,6 +22,7 @@ def test_readyz_is_503_naming_the_failing_check_when_redis_is_down(client, db, s
     assert body["status"] == "unavailable"
     assert body["checks"]["redis"].startswith("redis unreachable")
     assert body["checks"]["database"] == "ok"
+    assert body["failing"] == ["redis"]
 
 
 def test_readyz_reports_unapplied_migrations(client, db, monkeypatch):

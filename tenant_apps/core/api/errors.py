@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.outages import RETRY_AFTER_SECONDS, outage_error
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,25 @@ def api_exception_handler(exc, context):
             error_body("request_too_large", "The request body is larger than "
                        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files (DATA_UPLOAD_MAX_NUMBER_*), a malformed multipart body:
+        # Django would answer its HTML 400; the API answers in its own format.
+        return Response(error_body("malformed_request", str(exc) or "Malformed request."),
+                        status=status.HTTP_400_BAD_REQUEST)
+    outage = outage_error(exc)
+    if outage is not None:
+        # The database or Redis is unreachable: "try again", not a server error. The outage
+        # middleware (tenants/outages.py) sees the mark and may retry a read once.
+        logger.warning("%s unavailable: %s: %s", outage.dependency, exc.__class__.__name__, exc)
+        response = Response(error_body(outage.code, outage.message), status=outage.status,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response.outage = outage.dependency
+        return response
     if isinstance(exc, PlatformError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "Some fields are invalid." if fields else " ".join(exc.messages)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 
 class StrictFilterSet(filters.FilterSet):
@@ -116,3 +116,26 @@ class StrictOrderingFilter(OrderingFilter):
         return valid
 
 
+
+
+class BoundedSearchFilter(SearchFilter):
+    """``?search=``, bounded: at most ``max_length`` characters and ``max_terms`` words (each
+    word is one more ILIKE over every search field), no NUL character (PostgreSQL refuses it in
+    text). Beyond that a 400 naming the parameter, rather than a slow query or a 500."""
+
+    max_length = 200
+    max_terms = 10
+
+    def get_search_terms(self, request):
+        raw = request.query_params.get(self.search_param, "")
+        problem = None
+        if len(raw) > self.max_length:
+            problem = f"At most {self.max_length} characters."
+        elif "\x00" in raw:
+            problem = "Must not contain NUL characters."
+        terms = super().get_search_terms(request)
+        if problem is None and len(terms) > self.max_terms:
+            problem = f"At most {self.max_terms} words."
+        if problem:
+            raise serializers.ValidationError({self.search_param: [problem]})
+        return terms

