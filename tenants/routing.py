@@ -64,7 +64,9 @@ class HostRouter:
         self._check_seconds = check_seconds
         self._redis: redis.Redis | None = None
         self._fingerprint: tuple | None = None
-        self._db_checked_at = 0.0
+        # A new router has no cached route to be stale: its first database check is due one
+        # interval from now (not at once, whatever the machine's monotonic clock reads).
+        self._db_checked_at = time.monotonic()
         self._db_check_seconds = db_check_seconds
 
     # -- public API -----------------------------------------------------------------------
