@@ -1,11 +1,84 @@
-"""Pages of a tenant host that belong to no feature app: the home page. Each feature app's pages
-live in its own ``web.py`` and are mounted through its contract."""
+"""Pages of a tenant host that belong to no feature app: the dashboard (each app's panel from
+its contract), the style guide, workspace settings and API keys."""
 
-from django.contrib.auth.decorators import login_required
+from __future__ import annotations
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.module_loading import import_string
+
+from tenant_apps.core.contract import tenant_app_contracts
+from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.forms import ApiKeyForm, WorkspaceSettingsForm
+from tenant_apps.core.models import ApiKey
+from tenant_apps.core.pages import page, show_errors, workspace
+from tenant_apps.core.roles import Role
+from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
+from tenant_apps.core.services.workspace import workspace_settings_update
 
 
-@login_required
+@page()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/home.html", {"tenant": request.tenant})
+    """The dashboard: one panel per app that declares one (key figures and a small chart)."""
+    panels = []
+    for contract in tenant_app_contracts():
+        if contract.dashboard:
+            template, context = import_string(contract.dashboard)(request)
+            panels.append({"template": template, **context})
+    return render(request, "tenant/home.html", {"panels": panels})
+
+
+@page()
+def styleguide(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(data={"name": "", "scope": "read"})
+    form.is_valid()
+    return render(request, "tenant/styleguide.html", {"form": form, "percent": 62})
+
+
+@page(Role.ADMIN)
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    current = workspace(request)
+    form = WorkspaceSettingsForm(request.POST or None, initial={
+        "display_name": current.display_name, "time_zone": current.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace_settings_update(**form.cleaned_data)
+        except PlatformError as exc:
+            show_errors(form, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("web-settings")
+    return render(request, "tenant/settings.html", {"form": form})
+
+
+@page(Role.ADMIN)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = api_key_create(created_by=request.user, **form.cleaned_data)
+        form = ApiKeyForm()
+    keys = ApiKey.objects.select_related("created_by")
+    return render(request, "tenant/api_keys.html",
+                  {"form": form, "created": created, "keys": keys})
+
+
+@page(Role.ADMIN)
+def api_key_revoke_page(request: HttpRequest, key_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("web-keys")
+    key = get_object_or_404(ApiKey, pk=key_id)
+    api_key_revoke(key_id=key.pk)
+    messages.success(request, f"Key {key.prefix} revoked: requests with it now get 401.")
+    return redirect("web-keys")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("styleguide/", styleguide, name="styleguide"),
+    path("settings/", workspace_settings, name="web-settings"),
+    path("settings/api-keys/", api_keys, name="web-keys"),
+    path("settings/api-keys/<int:key_id>/revoke", api_key_revoke_page, name="web-key-revoke"),
+]
