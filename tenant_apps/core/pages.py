@@ -89,7 +89,8 @@ def paginate(request: HttpRequest, rows, per_page: int = PER_PAGE) -> Page:
         return paginator.page(max(paginator.num_pages, 1))
 
 
-def show_errors(form: forms.Form, exc: PlatformError, aliases: dict[str, str] | None = None) -> None:
+def show_errors(form: forms.Form, exc: PlatformError,
+                aliases: dict[str, str] | None = None) -> None:
     """Put a service's ``exc.fields`` on the form's fields (``aliases`` maps a service's field
     name to the form's); the rest, and the message, go to the form's top."""
     aliases = aliases or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.module_loading import import_string
 
@@ -26,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for contract in tenant_app_contracts():
         if contract.dashboard:
             template, context = import_string(contract.dashboard)(request)
-            panels.append({"template": template, **context})
+            panels.append(render_to_string(template, context, request))
     return render(request, "tenant/home.html", {"panels": panels})
 
 
