@@ -13,8 +13,8 @@ from django.utils.module_loading import import_string
 from tenant_apps.core.contract import tenant_app_contracts
 from tenant_apps.core.errors import PlatformError
 from tenant_apps.core.forms import ApiKeyForm, WorkspaceSettingsForm
-from tenant_apps.core.models import ApiKey
-from tenant_apps.core.pages import page, show_errors, workspace
+from tenant_apps.core.models import ApiKey, Job, JobStatus
+from tenant_apps.core.pages import can, page, show_errors, workspace
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
 from tenant_apps.core.services.workspace import workspace_settings_update
@@ -76,7 +76,32 @@ def api_key_revoke_page(request: HttpRequest, key_id: int) -> HttpResponse:
     return redirect("web-keys")
 
 
+JOB_TITLES = {"inventory.import_products": "Product import", "inventory.import_stock":
+              "Stock import", "inventory.export_products": "Product export",
+              "inventory.export_stock": "Stock export"}
+
+
+@page()
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's progress; the fragment polls itself (HTMX) until the job has finished. Admins
+    see every job of the workspace, others the jobs they started (as in the API)."""
+    jobs = Job.objects.defer("input_text", "output_text")
+    if not can(request, Role.ADMIN):
+        jobs = jobs.filter(created_by=request.user)
+    job = get_object_or_404(jobs, pk=pk)
+    has_output = (job.status == JobStatus.SUCCEEDED
+                  and Job.objects.filter(pk=job.pk).exclude(output_text="").exists())
+    context = {"job": job, "has_output": has_output,
+               "title": JOB_TITLES.get(job.kind, job.kind.split(".")[-1].replace("_", " ")
+                                       .capitalize()),
+               "back": f"/{job.kind.split('.')[0]}/"}
+    if request.htmx:
+        return render(request, "ui/job_progress.html", context)
+    return render(request, "tenant/job.html", context)
+
+
 urlpatterns = [
+    path("jobs/<int:pk>/", job_detail, name="web-job"),
     path("", home, name="home"),
     path("styleguide/", styleguide, name="styleguide"),
     path("settings/", workspace_settings, name="web-settings"),

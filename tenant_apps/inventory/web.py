@@ -192,30 +192,17 @@ def files(request: HttpRequest) -> HttpResponse:
                 job = job_start(kind=f"inventory.import_{kind}", task=run_import,
                                 created_by=request.user, params={"kind": kind},
                                 input_text=text)
-                return redirect("inventory:job", pk=job.pk)
+                return redirect("web-job", pk=job.pk)
     elif request.method == "POST" and request.POST.get("action") == "export":
         export_form = ExportForm(request.POST)
         if export_form.is_valid():
             kind = export_form.cleaned_data["kind"]
             job = job_start(kind=f"inventory.export_{kind}", task=run_export,
                             created_by=request.user, params={"kind": kind})
-            return redirect("inventory:job", pk=job.pk)
+            return redirect("web-job", pk=job.pk)
     return render(request, "inventory/files.html", {
         "import_form": import_form, "export_form": export_form, "jobs": _jobs(request),
         "tabs": TABS}, status=400 if import_form.errors or export_form.errors else 200)
-
-
-@page(Role.ADMIN)
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A job's progress; the fragment polls itself (HTMX) until the job has finished."""
-    job = get_object_or_404(Job.objects.defer("input_text", "output_text")
-                            .filter(kind__startswith="inventory."), pk=pk)
-    has_output = Job.objects.filter(pk=job.pk).exclude(output_text="").exists() \
-        if job.status == "succeeded" else False
-    context = {"job": job, "has_output": has_output, "tabs": TABS}
-    if request.htmx:
-        return render(request, "inventory/_job.html", context)
-    return render(request, "inventory/job.html", context)
 
 
 # -- dashboard --------------------------------------------------------------------------------
@@ -237,7 +224,6 @@ urlpatterns = [
     path("alerts/", alert_list, name="alerts"),
     path("alerts/<int:pk>/acknowledge", alert_acknowledge, name="alert-ack"),
     path("files/", files, name="files"),
-    path("jobs/<int:pk>/", job_detail, name="job"),
     *products.urls(),
     *warehouses.urls(),
     *categories.urls(),
