@@ -10,13 +10,12 @@ from django import forms
 
 from tenant_apps.attendance.models import MAX_RADIUS_M, Employee, Shift, ShiftAssignment, Site
 from tenant_apps.attendance.services import MAX_ACCURACY_M, Position
+from tenant_apps.core.crud import ServiceModelForm
 
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
 
 
-class _ServiceChecksUniqueness(forms.ModelForm):
-    def validate_unique(self) -> None:  # model_save turns the unique index into a field error
-        pass
+_ServiceChecksUniqueness = ServiceModelForm
 
 
 def _zones() -> list[tuple[str, str]]:

@@ -8,12 +8,15 @@ one the user may not see) is a 404 before a service runs."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +25,36 @@ from django.urls import path, reverse
 from tenant_apps.core.errors import PlatformError
 from tenant_apps.core.pages import can, page, paginate, show_errors
 from tenant_apps.core.roles import Role
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm for a service-backed page: it parses and checks each field; uniqueness is
+    left to the service (``model_save`` turns a violated unique index into an error on the
+    field, with the app's message), so the form makes no query for it."""
+
+    def validate_unique(self) -> None:
+        pass
+
+    def _post_clean(self) -> None:
+        model, instance = type(self.instance), self.instance
+        checks = [c for c in model._meta.constraints
+                  if not isinstance(c, models.UniqueConstraint)]
+
+        def validate_constraints(exclude=None) -> None:
+            errors = []
+            for constraint in checks:
+                try:
+                    constraint.validate(model, instance, exclude=exclude)
+                except ValidationError as exc:
+                    errors.append(exc)
+            if errors:
+                raise ValidationError(errors)
+
+        instance.validate_constraints = validate_constraints
+        try:
+            super()._post_clean()
+        finally:
+            del instance.validate_constraints
 
 
 @dataclass(frozen=True)
@@ -95,8 +128,9 @@ class Resource:
     def edit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(self.selector(), pk=pk)
         writable = can(request, self.write_role)
-        form = self.form(request.POST or None, instance=obj) if hasattr(
-            self.form, "_meta") else self.form(request.POST or None, initial=obj)
+        # A copy: a ModelForm writes the input onto its instance, and the service must see the
+        # row as it is to tell what changed.
+        form = self.form(request.POST or None, instance=copy.copy(obj))
         if request.method == "POST":
             if not writable:
                 return HttpResponse("Your role does not allow this.", status=403)

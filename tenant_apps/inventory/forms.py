@@ -9,7 +9,9 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MinValueValidator
 
+from tenant_apps.core.crud import ServiceModelForm
 from tenant_apps.inventory.models import (
     MAX_QUANTITY,
     QUANTITY_PLACES,
@@ -22,9 +24,7 @@ from tenant_apps.inventory.models import (
 WAREHOUSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 
 
-class _ServiceChecksUniqueness(forms.ModelForm):
-    def validate_unique(self) -> None:  # the service's unique index answers, with the field
-        pass
+_ServiceChecksUniqueness = ServiceModelForm
 
 
 class CategoryForm(_ServiceChecksUniqueness):
@@ -43,6 +43,12 @@ class ProductForm(_ServiceChecksUniqueness):
         help_texts = {"reorder_level": "Per warehouse: an alert is raised when stock there "
                                        "falls to this. 0 = not tracked.",
                       "cost": "Unit cost; stock is valued at it."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("price", "cost", "reorder_level"):  # as the table's check constraints
+            self.fields[name].validators.append(MinValueValidator(0))
+            self.fields[name].widget.attrs["min"] = "0"
 
     def clean_sku(self) -> str:
         sku = self.cleaned_data["sku"]

@@ -4,6 +4,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenant_apps.core.api.key_authentication import request_api_key
+from tenant_apps.core.api.permissions import effective_role
+
 
 class MeUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -19,18 +22,27 @@ class MeTenantSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     user = MeUserSerializer()
     tenant = MeTenantSerializer()
-    role = serializers.CharField()
+    role = serializers.CharField(help_text="The role this request acts with: the user's role, "
+                                           "capped by the API key's scope for a key.")
+    user_role = serializers.CharField(help_text="The user's own role in the workspace.")
+    api_key = serializers.DictField(allow_null=True, help_text="The key's prefix and scope, "
+                                                               "for a request made with a key.")
 
 
 class MeView(APIView):
-    """Who is calling, in which tenant, with which role."""
+    """Who is calling, in which tenant, with which role (for an API key: the key's effective
+    role, the user's role capped by the key's scope)."""
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         user = request.user
+        api_key = request_api_key(request)
         data = {
             "user": {"id": user.pk, "email": user.email, "full_name": user.full_name},
             "tenant": {"slug": request.tenant.slug, "name": request.tenant.name},
-            "role": user.role,
+            "role": effective_role(request),
+            "user_role": user.role,
+            "api_key": ({"prefix": api_key.prefix, "scope": api_key.scope}
+                        if api_key is not None else None),
         }
         return Response(MeSerializer(data).data)
