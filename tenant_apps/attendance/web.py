@@ -125,29 +125,31 @@ def records(request: HttpRequest) -> HttpResponse:
 @page()
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(selectors.attendance_record_list(), pk=pk)
-    zone = ZoneInfo(record.site.time_zone)
+    # Times are typed and shown in the site's zone, the form's fields included.
+    with timezone.override(ZoneInfo(record.site.time_zone)):
+        return _record_detail(request, record)
+
+
+def _record_detail(request: HttpRequest, record) -> HttpResponse:
     is_admin = can(request, Role.ADMIN)
     form = None
     if is_admin:
-        # Times are typed and shown in the site's zone.
-        with timezone.override(zone):
-            form = CorrectionForm(request.POST or None, initial={
-                "site": record.site, "check_in_at": record.check_in_at.astimezone(zone),
-                "check_out_at": record.check_out_at.astimezone(zone)
-                if record.check_out_at else None})
-            if request.method == "POST" and form.is_valid():
-                data = form.cleaned_data
-                changes = {name: data[name] for name in ("site", "check_in_at", "check_out_at")
-                           if name in form.changed_data}
-                try:
-                    services.attendance_record_correct(record_id=record.pk, changes=changes,
-                                                       reason=data["reason"],
-                                                       changed_by=request.user)
-                except PlatformError as exc:
-                    show_errors(form, exc)
-                else:
-                    messages.success(request, "Record corrected; the change is in its history.")
-                    return redirect("attendance:record", pk=record.pk)
+        form = CorrectionForm(request.POST or None, initial={
+            "site": record.site, "check_in_at": record.check_in_at,
+            "check_out_at": record.check_out_at})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            changes = {name: data[name] for name in ("site", "check_in_at", "check_out_at")
+                       if name in form.changed_data}
+            try:
+                services.attendance_record_correct(record_id=record.pk, changes=changes,
+                                                   reason=data["reason"],
+                                                   changed_by=request.user)
+            except PlatformError as exc:
+                show_errors(form, exc)
+            else:
+                messages.success(request, "Record corrected; the change is in its history.")
+                return redirect("attendance:record", pk=record.pk)
     elif request.method == "POST":
         return HttpResponse("Only admins correct records.", status=403)
     record.show_position = selectors.positions_visible(record, user=request.user,
