@@ -116,6 +116,6 @@ class TimesheetForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    month = forms.RegexField(label="Month", regex=r"^20[0-9]{2}-(0[1-9]|1[0-2])$",
+    month = forms.RegexField(label="Month to export", regex=r"^20[0-9]{2}-(0[1-9]|1[0-2])$",
                              widget=forms.TextInput(attrs={"type": "month"}),
                              error_messages={"invalid": "Use YYYY-MM, e.g. 2026-03."})

@@ -27,7 +27,7 @@ class BarChart:
 
 
 def bar_chart(points: list[tuple[str, float]], *, summary: str, unit: str = "",
-              width: int = 600, height: int = 140) -> BarChart:
+              width: int = 1000, height: int = 170) -> BarChart:
     top = max((v for _, v in points), default=0) or 1
     inner = height - 20  # room for the axis labels
     step = width / max(len(points), 1)
