@@ -21,6 +21,10 @@ class WorkspaceSettingsForm(forms.Form):
                                   help_text="Times on every page show in this zone, named.")
 
 
+EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
+                  ("365", "In a year")]
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100,
                            help_text="Who or what uses it, e.g. “Warehouse scanner”.")
@@ -28,3 +32,6 @@ class ApiKeyForm(forms.Form):
                               initial=ApiKeyScope.READ,
                               help_text="Read only acts as a viewer; read and write at most "
                                         "as an admin.")
+    expires_in = forms.TypedChoiceField(label="Expires", choices=EXPIRY_CHOICES, coerce=int,
+                                        empty_value=None, required=False,
+                                        help_text="After this the key is refused.")

@@ -3,11 +3,14 @@ its contract), the style guide, workspace settings and API keys."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from tenant_apps.core.contract import tenant_app_contracts
@@ -33,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @page()
 def styleguide(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(data={"name": "", "scope": "read"})
+    form = ApiKeyForm(data={"name": "", "scope": "read", "expires_in": ""})
     form.is_valid()
     return render(request, "tenant/styleguide.html", {"form": form, "percent": 62})
 
@@ -59,8 +62,16 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        created = api_key_create(created_by=request.user, **form.cleaned_data)
-        form = ApiKeyForm()
+        days = form.cleaned_data["expires_in"]
+        try:
+            created = api_key_create(
+                name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                created_by=request.user,
+                expires_at=timezone.now() + timedelta(days=days) if days else None)
+        except PlatformError as exc:
+            show_errors(form, exc, aliases={"expires_at": "expires_in"})
+        else:
+            form = ApiKeyForm()
     keys = ApiKey.objects.select_related("created_by")
     return render(request, "tenant/api_keys.html",
                   {"form": form, "created": created, "keys": keys})

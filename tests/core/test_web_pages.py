@@ -101,6 +101,27 @@ def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(client_for):
     assert integrator.get("/api/v1/inventory/products").status_code == 401
 
 
+def test_an_expiring_key_is_refused_after_its_date(client_for, in_tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenant_apps.core.models import ApiKey
+
+    admin = client_for("acme", role="admin")
+    page = admin.post("/settings/api-keys/", {"name": "Temp", "scope": "read",
+                                              "expires_in": "30"}).content.decode()
+    raw = re.search(r'<code id="raw-key">(sk_[^<]+)</code>', page).group(1)
+    integrator = TenantClient("acme", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert integrator.get("/api/v1/me").status_code == 200
+    with in_tenant("acme"):
+        key = ApiKey.objects.get(name="Temp")
+        assert timedelta(days=29) < key.expires_at - timezone.now() <= timedelta(days=30)
+        ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now())
+    assert integrator.get("/api/v1/me").status_code == 401
+    assert "expired" in admin.get("/settings/api-keys/").content.decode()
+
+
 def test_me_reports_the_effective_role_of_a_scoped_key(api_key_for, client_for):
     reader, _ = api_key_for("acme", scope="read", role="owner")
     me = reader.get("/api/v1/me").json()
