@@ -36,9 +36,12 @@ THEMES = ("light", "dark")
 
 
 def _wait(driver, condition, message: str):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT).until(condition, message)
+    # A page that reloads under the condition leaves its elements stale: look again.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)
+                         ).until(condition, message)
 
 
 def _sign_in(driver, base: str, email: str, password: str, then: str) -> None:

@@ -4,7 +4,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenant_apps.core.api.key_authentication import request_api_key
 from tenant_apps.core.api.permissions import effective_role
 
 
@@ -24,9 +23,6 @@ class MeSerializer(serializers.Serializer):
     tenant = MeTenantSerializer()
     role = serializers.CharField(help_text="The role this request acts with: the user's role, "
                                            "capped by the API key's scope for a key.")
-    user_role = serializers.CharField(help_text="The user's own role in the workspace.")
-    api_key = serializers.DictField(allow_null=True, help_text="The key's prefix and scope, "
-                                                               "for a request made with a key.")
 
 
 class MeView(APIView):
@@ -36,13 +32,9 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         user = request.user
-        api_key = request_api_key(request)
         data = {
             "user": {"id": user.pk, "email": user.email, "full_name": user.full_name},
             "tenant": {"slug": request.tenant.slug, "name": request.tenant.name},
             "role": effective_role(request),
-            "user_role": user.role,
-            "api_key": ({"prefix": api_key.prefix, "scope": api_key.scope}
-                        if api_key is not None else None),
         }
         return Response(MeSerializer(data).data)
