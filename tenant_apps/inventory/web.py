@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,6 +37,7 @@ from tenant_apps.inventory.tasks import run_export, run_import
 TABS = [("Products", "inventory:home"), ("Record movement", "inventory:movement"),
         ("Low stock", "inventory:alerts"), ("Warehouses", "inventory:warehouses-list"),
         ("Categories", "inventory:categories-list"), ("Import / export", "inventory:files")]
+DASHBOARD_SECONDS = 60
 SORTS = {"sku": "sku", "name": "name", "on_hand": "on_hand", "price": "price",
          "updated": "updated_at"}
 
@@ -208,13 +210,19 @@ def files(request: HttpRequest) -> HttpResponse:
 # -- dashboard --------------------------------------------------------------------------------
 def dashboard(request: HttpRequest) -> tuple[str, dict]:
     today = timezone.localdate()
-    per_day = selectors.movements_per_day(days=30, until=today)
-    chart = bar_chart([(d.strftime("%b %d"), n) for d, n in per_day],
-                      summary=f"Stock movements per day, last 30 days: "
-                              f"{sum(n for _, n in per_day)} in all.")
-    return "inventory/_dashboard.html", {"valuation": selectors.stock_valuation(),
-                                         "figures": selectors.inventory_figures(),
-                                         "chart": chart}
+
+    def figures() -> dict:
+        per_day = selectors.movements_per_day(days=30, until=today)
+        return {"valuation": selectors.stock_valuation(),
+                "figures": selectors.inventory_figures(),
+                "chart": bar_chart([(d.strftime("%b %d"), n) for d, n in per_day],
+                                   summary=f"Stock movements per day, last 30 days: "
+                                           f"{sum(n for _, n in per_day)} in all.")}
+
+    # Sums over every level and movement: computed once a minute per workspace and zone (the
+    # cache's keys carry the schema), not on every visit.
+    key = f"web:dashboard:inventory:{today}:{timezone.get_current_timezone_name()}"
+    return "inventory/_dashboard.html", cache.get_or_set(key, figures, DASHBOARD_SECONDS)
 
 
 urlpatterns = [
