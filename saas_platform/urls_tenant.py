@@ -7,7 +7,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tenant_apps.core.contract import tenant_app_contracts
-from tenant_apps.core.web import home
 from tenants.health import healthz
 
 
@@ -25,7 +24,7 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("tenant_apps.core.web")),  # dashboard, style guide, settings, API keys
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

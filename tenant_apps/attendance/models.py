@@ -185,6 +185,12 @@ class AttendanceRecord(models.Model):
     def is_open(self) -> bool:
         return self.check_out_at is None
 
+    @property
+    def worked_minutes(self) -> int | None:
+        if self.check_out_at is None:
+            return None
+        return int((self.check_out_at - self.check_in_at).total_seconds() // 60)
+
 
 class AttendanceCorrection(models.Model):
     """One changed field of a record, by an admin, with the reason given. Never edited."""

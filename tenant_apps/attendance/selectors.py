@@ -305,3 +305,38 @@ def timesheet_for_employee(*, employee: Employee, date_from: date, date_to: date
                            now: datetime | None = None) -> Timesheet:
     return timesheets_for_period(date_from=date_from, date_to=date_to, employees=[employee],
                                  now=now)[0]
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def records_open() -> QuerySet[AttendanceRecord]:
+    """Who is checked in now: the open records, earliest check-in first."""
+    return attendance_record_list().filter(check_out_at__isnull=True).order_by("check_in_at")
+
+
+def employee_of_user(user) -> Employee | None:
+    return Employee.objects.select_related("default_site").filter(user=user).first()
+
+
+def positions_visible(record: AttendanceRecord, *, user, is_admin: bool) -> bool:
+    """Whether ``user`` may see where the record's check-in and check-out were made: admins see
+    everyone's, others only their own (a colleague's coordinates are personal data)."""
+    return is_admin or (user is not None and record.employee.user_id == user.pk)
+
+
+def worked_minutes_per_day(*, first: date, last: date, zone: ZoneInfo
+                           ) -> list[tuple[date, int]]:
+    """Minutes worked in closed records, per local date of check-in in ``zone``."""
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    minutes: dict[date, int] = defaultdict(int)
+    for check_in, check_out in (AttendanceRecord.objects
+                                .filter(check_in_at__gte=start, check_in_at__lt=end,
+                                        check_out_at__isnull=False)
+                                .values_list("check_in_at", "check_out_at")):
+        minutes[check_in.astimezone(zone).date()] += int(
+            (check_out - check_in).total_seconds() // 60)
+    days = (last - first).days + 1
+    return [(first + timedelta(days=i), minutes.get(first + timedelta(days=i), 0))
+            for i in range(days)]

@@ -27,9 +27,12 @@ from tenant_apps.attendance.selectors import (
     MAX_PERIOD_DAYS,
     Timesheet,
     TimesheetDay,
+    positions_visible,
 )
 from tenant_apps.attendance.services import MAX_ACCURACY_M, Position
+from tenant_apps.core.api.permissions import has_role
 from tenant_apps.core.api.serializers import StrictFieldsMixin, refuse_taken
+from tenant_apps.core.roles import Role
 
 # --- building blocks ---------------------------------------------------------------------------
 
@@ -219,9 +222,21 @@ class AttendanceRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_worked_minutes(self, record: AttendanceRecord) -> int | None:
-        if record.check_out_at is None:
-            return None
-        return int((record.check_out_at - record.check_in_at).total_seconds() // 60)
+        return record.worked_minutes
+
+    def to_representation(self, record: AttendanceRecord) -> dict:
+        data = super().to_representation(record)
+        request = self.context.get("request")
+        if request is not None and not positions_visible(
+                record, user=request.user, is_admin=has_role(request, Role.ADMIN)):
+            # Members and viewers see where they themselves checked in, not colleagues.
+            for name in POSITION_FIELDS:
+                data[name] = None
+        return data
+
+
+POSITION_FIELDS = ("check_in_latitude", "check_in_longitude", "check_in_accuracy_m",
+                   "check_out_latitude", "check_out_longitude", "check_out_accuracy_m")
 
 
 class AttendanceCorrectionSerializer(serializers.ModelSerializer):

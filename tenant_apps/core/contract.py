@@ -68,6 +68,8 @@ class TenantAppContract:
     demo_seeder: str | None = None  # dotted path of a callable, run inside the tenant's schema
     periodic_jobs: tuple[PeriodicJob, ...] = ()
     usage_counters: dict[str, str] = field(default_factory=dict)  # name -> "app_label.Model"
+    # Dotted path of ``f(request) -> (template, context)``: the app's panel on the dashboard.
+    dashboard: str | None = None
     # Set by the registry from the AppConfig: the namespace of the app's URLs.
     label: str = ""
 

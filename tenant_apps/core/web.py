@@ -1,11 +1,121 @@
-"""Pages of a tenant host that belong to no feature app: the home page. Each feature app's pages
-live in its own ``web.py`` and are mounted through its contract."""
+"""Pages of a tenant host that belong to no feature app: the dashboard (each app's panel from
+its contract), the style guide, workspace settings and API keys."""
 
-from django.contrib.auth.decorators import login_required
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import path
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from tenant_apps.core.contract import tenant_app_contracts
+from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.forms import ApiKeyForm, WorkspaceSettingsForm
+from tenant_apps.core.models import ApiKey, Job, JobStatus
+from tenant_apps.core.pages import can, page, show_errors, workspace
+from tenant_apps.core.roles import Role
+from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
+from tenant_apps.core.services.workspace import workspace_settings_update
 
 
-@login_required
+@page()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/home.html", {"tenant": request.tenant})
+    """The dashboard: one panel per app that declares one (key figures and a small chart)."""
+    panels = []
+    for contract in tenant_app_contracts():
+        if contract.dashboard:
+            template, context = import_string(contract.dashboard)(request)
+            panels.append(render_to_string(template, context, request))
+    return render(request, "tenant/home.html", {"panels": panels})
+
+
+@page()
+def styleguide(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(data={"name": "", "scope": "read", "expires_in": ""})
+    form.is_valid()
+    return render(request, "tenant/styleguide.html", {"form": form, "percent": 62})
+
+
+@page(Role.ADMIN)
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    current = workspace(request)
+    form = WorkspaceSettingsForm(request.POST or None, initial={
+        "display_name": current.display_name, "time_zone": current.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace_settings_update(**form.cleaned_data)
+        except PlatformError as exc:
+            show_errors(form, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("web-settings")
+    return render(request, "tenant/settings.html", {"form": form})
+
+
+@page(Role.ADMIN)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in"]
+        try:
+            created = api_key_create(
+                name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                created_by=request.user,
+                expires_at=timezone.now() + timedelta(days=days) if days else None)
+        except PlatformError as exc:
+            show_errors(form, exc, aliases={"expires_at": "expires_in"})
+        else:
+            form = ApiKeyForm()
+    keys = ApiKey.objects.select_related("created_by")
+    return render(request, "tenant/api_keys.html",
+                  {"form": form, "created": created, "keys": keys})
+
+
+@page(Role.ADMIN)
+def api_key_revoke_page(request: HttpRequest, key_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("web-keys")
+    key = get_object_or_404(ApiKey, pk=key_id)
+    api_key_revoke(key_id=key.pk)
+    messages.success(request, f"Key {key.prefix} revoked: requests with it now get 401.")
+    return redirect("web-keys")
+
+
+JOB_TITLES = {"inventory.import_products": "Product import", "inventory.import_stock":
+              "Stock import", "inventory.export_products": "Product export",
+              "inventory.export_stock": "Stock export"}
+
+
+@page()
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's progress; the fragment polls itself (HTMX) until the job has finished. Admins
+    see every job of the workspace, others the jobs they started (as in the API)."""
+    jobs = Job.objects.defer("input_text", "output_text")
+    if not can(request, Role.ADMIN):
+        jobs = jobs.filter(created_by=request.user)
+    job = get_object_or_404(jobs, pk=pk)
+    has_output = (job.status == JobStatus.SUCCEEDED
+                  and Job.objects.filter(pk=job.pk).exclude(output_text="").exists())
+    context = {"job": job, "has_output": has_output,
+               "title": JOB_TITLES.get(job.kind, job.kind.split(".")[-1].replace("_", " ")
+                                       .capitalize()),
+               "back": f"/{job.kind.split('.')[0]}/"}
+    if request.htmx:
+        return render(request, "ui/job_progress.html", context)
+    return render(request, "tenant/job.html", context)
+
+
+urlpatterns = [
+    path("jobs/<int:pk>/", job_detail, name="web-job"),
+    path("", home, name="home"),
+    path("styleguide/", styleguide, name="styleguide"),
+    path("settings/", workspace_settings, name="web-settings"),
+    path("settings/api-keys/", api_keys, name="web-keys"),
+    path("settings/api-keys/<int:key_id>/revoke", api_key_revoke_page, name="web-key-revoke"),
+]

@@ -13,6 +13,7 @@ class InventoryConfig(AppConfig):
         web_urls="tenant_apps.inventory.web",
         nav=(NavEntry("Inventory", "inventory:home",
                       description="products, stock per warehouse, low-stock alerts"),),
+        dashboard="tenant_apps.inventory.web.dashboard",
         demo_seeder="tenant_apps.inventory.demo.seed",
         periodic_jobs=(PeriodicJob("inventory-low-stock-check", "inventory.check_low_stock",
                                    {"minute": 30, "hour": 5}),),

@@ -248,3 +248,54 @@ def low_stock_alerts_with_status(queryset: QuerySet[LowStockAlert],
     if status == "resolved":
         return queryset.filter(resolved_at__isnull=False)
     return queryset
+
+
+# -- pages ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WarehouseStock:
+    warehouse: Warehouse
+    quantity: Decimal
+    is_low: bool
+    alert: LowStockAlert | None
+
+
+def product_stock_by_warehouse(product: Product) -> list[WarehouseStock]:
+    """The product's stock in every warehouse that holds or held it (and every active one), with
+    whether it is low there and its unresolved alert: low stock is per warehouse, not a total."""
+    levels = {lv.warehouse_id: lv.quantity
+              for lv in StockLevel.objects.filter(product=product).only("warehouse_id",
+                                                                         "quantity")}
+    alerts = {a.warehouse_id: a for a in LowStockAlert.objects.filter(
+        product=product, resolved_at__isnull=True)}
+    rows = []
+    for warehouse in Warehouse.objects.filter(Q(is_active=True) | Q(pk__in=levels.keys())):
+        quantity = levels.get(warehouse.pk, ZERO)
+        rows.append(WarehouseStock(
+            warehouse=warehouse, quantity=quantity,
+            is_low=bool(product.reorder_level > 0 and quantity <= product.reorder_level
+                        and warehouse.is_active),
+            alert=alerts.get(warehouse.pk)))
+    return rows
+
+
+def movements_per_day(*, days: int = 30, until: dt.date) -> list[tuple[dt.date, int]]:
+    """How many movements were recorded on each of the ``days`` dates up to ``until`` (dates in
+    the current time zone), zeros included."""
+    from django.db.models.functions import TruncDate
+
+    first = until - dt.timedelta(days=days - 1)
+    counts = dict(StockMovement.objects.filter(occurred_at__date__gte=first,
+                                               occurred_at__date__lte=until)
+                  .annotate(day=TruncDate("occurred_at")).order_by()
+                  .values("day").annotate(n=Count("id")).values_list("day", "n"))
+    return [(first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0))
+            for i in range(days)]
+
+
+def inventory_figures() -> dict[str, int]:
+    """The dashboard's counts: active products, products low somewhere, open alerts."""
+    return {
+        "products": Product.objects.filter(is_active=True).count(),
+        "low": products_low_stock(Product.objects.filter(is_active=True)).count(),
+        "open_alerts": low_stock_alerts_with_status(LowStockAlert.objects.all(), "open").count(),
+    }

@@ -36,7 +36,8 @@ def test_key_authenticates_records_last_use_and_stops_after_revoke(client_for, i
     created = admin.post("/api/v1/api-keys", {"name": "k", "scope": "read"},
                          format="json").json()
     integrator = TenantClient("acme", HTTP_AUTHORIZATION=f"Api-Key {created['key']}")
-    assert integrator.get("/api/v1/me").json()["role"] == "admin"  # the creator's identity
+    # The creator's identity, with the role the key's scope allows ("read": a viewer).
+    assert integrator.get("/api/v1/me").json()["role"] == "viewer"
     with in_tenant("acme"):
         assert ApiKey.objects.get(pk=created["id"]).last_used_at is not None
     revoked = admin.post(f"/api/v1/api-keys/{created['id']}/revoke")

@@ -4,6 +4,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenant_apps.core.api.permissions import effective_role
+
 
 class MeUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -19,11 +21,13 @@ class MeTenantSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     user = MeUserSerializer()
     tenant = MeTenantSerializer()
-    role = serializers.CharField()
+    role = serializers.CharField(help_text="The role this request acts with: the user's role, "
+                                           "capped by the API key's scope for a key.")
 
 
 class MeView(APIView):
-    """Who is calling, in which tenant, with which role."""
+    """Who is calling, in which tenant, with which role (for an API key: the key's effective
+    role, the user's role capped by the key's scope)."""
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
@@ -31,6 +35,6 @@ class MeView(APIView):
         data = {
             "user": {"id": user.pk, "email": user.email, "full_name": user.full_name},
             "tenant": {"slug": request.tenant.slug, "name": request.tenant.name},
-            "role": user.role,
+            "role": effective_role(request),
         }
         return Response(MeSerializer(data).data)

@@ -3,10 +3,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
-from tenant_apps.core.errors import NotFound
+from tenant_apps.core.errors import InvalidInput, NotFound
 from tenant_apps.core.models import ApiKey, ApiKeyScope
 
 
@@ -20,13 +21,17 @@ class CreatedKey:
     raw_key: str  # shown once, never stored
 
 
-def api_key_create(*, name: str, scope: str, created_by) -> CreatedKey:
+def api_key_create(*, name: str, scope: str, created_by,
+                   expires_at: datetime | None = None) -> CreatedKey:
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
     raw_key = f"sk_{prefix}.{secrets.token_urlsafe(32)}"
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput(fields={"expires_at": ["Must be in the future."]})
     api_key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key),
-                                    scope=ApiKeyScope(scope), created_by=created_by)
+                                    scope=ApiKeyScope(scope), created_by=created_by,
+                                    expires_at=expires_at)
     return CreatedKey(api_key=api_key, raw_key=raw_key)
 
 
@@ -52,6 +57,8 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not api_key.created_by.is_active:
         return None
     now = timezone.now()
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        return None
     # Written at most once a minute per key: a hot key should not turn reads into writes.
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)

@@ -1,0 +1,37 @@
+"""Forms of the core's pages (workspace settings, API keys). They parse what the browser sends;
+the services decide (their errors are shown on these forms by ``pages.show_errors``)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+
+from tenant_apps.core.models import ApiKeyScope
+
+
+def _zones() -> list[tuple[str, str]]:
+    return [(z, z) for z in sorted(zoneinfo.available_timezones()) if "/" in z or z == "UTC"]
+
+
+class WorkspaceSettingsForm(forms.Form):
+    display_name = forms.CharField(label="Workspace name", max_length=200, required=False,
+                                   help_text="Shown in the header; empty: the registered name.")
+    time_zone = forms.ChoiceField(label="Time zone", choices=_zones,
+                                  help_text="Times on every page show in this zone, named.")
+
+
+EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
+                  ("365", "In a year")]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100,
+                           help_text="Who or what uses it, e.g. “Warehouse scanner”.")
+    scope = forms.ChoiceField(label="Scope", choices=ApiKeyScope.choices,
+                              initial=ApiKeyScope.READ,
+                              help_text="Read only acts as a viewer; read and write at most "
+                                        "as an admin.")
+    expires_in = forms.TypedChoiceField(label="Expires", choices=EXPIRY_CHOICES, coerce=int,
+                                        empty_value=None, required=False,
+                                        help_text="After this the key is refused.")

@@ -1,0 +1,31 @@
+"""The workspace's own settings (display name, time zone): one row in the tenant's schema."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from tenant_apps.core.errors import InvalidInput
+from tenant_apps.core.models import WorkspaceSettings
+from tenant_apps.core.validators import validate_time_zone
+
+
+def workspace_settings_get() -> WorkspaceSettings:
+    """The settings row, or unsaved defaults when none was ever saved (no write on a read)."""
+    return WorkspaceSettings.objects.order_by("pk").first() or WorkspaceSettings()
+
+
+def workspace_settings_update(*, display_name: str, time_zone: str) -> WorkspaceSettings:
+    errors: dict[str, list[str]] = {}
+    display_name = display_name.strip()
+    if len(display_name) > 200:
+        errors["display_name"] = ["At most 200 characters."]
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        errors["time_zone"] = list(exc.messages)
+    if errors:
+        raise InvalidInput(fields=errors)
+    row = workspace_settings_get()
+    row.display_name, row.time_zone = display_name, time_zone
+    row.save()
+    return row
