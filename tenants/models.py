@@ -57,3 +57,7 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+# The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
+from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401

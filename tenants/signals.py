@@ -7,6 +7,8 @@
 """
 
 import sys
+import threading
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
@@ -25,6 +27,20 @@ def invalidate_routes(**_kwargs) -> None:
     transaction.on_commit(host_router.invalidate)
 
 
+_deferred = threading.local()
+
+
+@contextmanager
+def template_migration_deferred():
+    """``migrate_all`` migrates the template itself, capturing its SQL (tenants.fleet.plan):
+    within this block the receiver below leaves the template alone."""
+    _deferred.active = True
+    try:
+        yield
+    finally:
+        _deferred.active = False
+
+
 def migrate_template_after_public(*, using: str = DEFAULT_DB_ALIAS, plan=None,
                                   verbosity: int = 1, stdout=None, **_kwargs) -> None:
     """``post_migrate`` receiver, connected for the tenants app only (so it runs once per
@@ -34,7 +50,7 @@ def migrate_template_after_public(*, using: str = DEFAULT_DB_ALIAS, plan=None,
     Skipped for ``flush`` (which sends post_migrate without a plan), for a run that unapplies
     migrations (someone moving public back on purpose), for a migrate run inside a tenant
     schema (the template's own run included) and when the template is already current."""
-    if (plan is None or using != DEFAULT_DB_ALIAS
+    if (plan is None or using != DEFAULT_DB_ALIAS or getattr(_deferred, "active", False)
             or connection.schema_name != settings.PUBLIC_SCHEMA_NAME
             or any(backwards for _migration, backwards in plan)
             or is_up_to_date(settings.TENANT_TEMPLATE_SCHEMA)):

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def pool_drop_stale() -> int:
+    return 0
