@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tenant_apps.core.contract import tenant_app_contracts
-from tenant_apps.core.web import home
+from tenant_apps.core.web import home, invitation_accept_page
 from tenants.health import healthz
 
 
@@ -29,6 +29,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:token>", invitation_accept_page, name="invitation-accept"),
     path("api/v1/", include(api_urlpatterns)),
     *(_mounted(c.prefix, c.web_urls, c.label) for c in _contracts if c.web_urls),
 ]

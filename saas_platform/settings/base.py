@@ -114,6 +114,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # the request: a PostgreSQL backend keeps ~0.5 MB of catalog cache per schema it touched
 # (tenants/postgresql_backend/base.py). Celery closes its connection after every task anyway.
 TENANT_CONNECTION_MAX_SCHEMAS = env.int("TENANT_CONNECTION_MAX_SCHEMAS", default=200)
+# Ready schemas kept for instant provisioning (tenants/fleet/pool.py); 0 disables the pool.
+TENANT_POOL_SIZE = env.int("TENANT_POOL_SIZE", default=10)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -1,5 +1,5 @@
 """Fleet operations over every tenant schema at once: plan-once migrations (``migrate_all``)
-and the pool of ready schemas (``tenants.pool``).
+and the pool of ready schemas (``pool``).
 
 The modules, each importing only those above it:
 
@@ -9,4 +9,5 @@ The modules, each importing only those above it:
 ``models``   the run's per-tenant progress in ``public`` (resume, retries, the report).
 ``runner``   apply the plan to every tenant in parallel; fall back to Django where unsafe.
 ``progress`` the terminal progress line (rate, ETA).
+``pool``     ready schemas that a sign-up claims by renaming (instant provisioning).
 """

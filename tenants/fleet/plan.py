@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -31,6 +33,24 @@ from django.db.migrations.recorder import MigrationRecorder
 from django_tenants.utils import get_tenant_base_migrate_command_class, schema_exists
 
 from tenants.schema.names import quote
+
+_deferred = threading.local()
+
+
+@contextmanager
+def template_migration_deferred():
+    """``migrate_all`` migrates the template itself, capturing its SQL: within this block the
+    post-migrate receiver that would migrate it after public (tenants.signals) leaves it be."""
+    _deferred.active = True
+    try:
+        yield
+    finally:
+        _deferred.active = False
+
+
+def template_migration_is_deferred() -> bool:
+    return getattr(_deferred, "active", False)
+
 
 # Statements of a migration run that are bookkeeping or reads, not the migration itself.
 _SKIPPED = re.compile(

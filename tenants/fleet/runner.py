@@ -95,7 +95,7 @@ def _status_or_migrate_public(only: list[str] | None, verbosity: int,
         statuses = None
     public = next((s for s in statuses or [] if s.kind == "public"), None)
     if public is None or not public.up_to_date:
-        from tenants.signals import template_migration_deferred
+        from tenants.fleet.plan import template_migration_deferred
 
         with template_migration_deferred():
             call_command("migrate_schemas", shared=True, interactive=False,
@@ -151,7 +151,7 @@ def fleet_migrate(*, jobs: int | None = None, canary: str | None = None, resume:
                              lock_timeout=lock_timeout, statement_timeout=statement_timeout,
                              verbosity=verbosity, stderr=stderr)
         if report.public_migrated or report.template_migrated:
-            from tenants.pool import pool_drop_stale
+            from tenants.fleet.pool import pool_drop_stale
 
             pool_drop_stale()
     return report

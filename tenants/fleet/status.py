@@ -4,7 +4,7 @@ Asking schema by schema costs a round trip (and a Python ``MigrationRecorder``) 
 for a no-op ``migrate_all`` over 1,000 tenants. Here PostgreSQL itself visits every schema's
 ``django_migrations`` (a temporary PL/pgSQL function runs a small query per schema, inside one
 statement) and returns, per schema, how many of the expected migrations are missing and a hash
-of the applied set, so a run with nothing to do costs one round trip plus loading the migration graph.
+of the applied set: a run with nothing to do costs one round trip plus loading the graph.
 """
 
 from __future__ import annotations

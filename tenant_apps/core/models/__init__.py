@@ -1,4 +1,5 @@
 from tenant_apps.core.models.api_keys import ApiKey, ApiKeyScope, IdempotencyRecord
+from tenant_apps.core.models.invitations import Invitation
 from tenant_apps.core.models.jobs import Job, JobStatus
 
-__all__ = ["ApiKey", "ApiKeyScope", "IdempotencyRecord", "Job", "JobStatus"]
+__all__ = ["ApiKey", "ApiKeyScope", "IdempotencyRecord", "Invitation", "Job", "JobStatus"]

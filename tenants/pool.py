@@ -1,5 +1,0 @@
-"""placeholder"""
-
-
-def pool_drop_stale() -> int:
-    return 0
