@@ -21,7 +21,7 @@ class Tenant(TenantMixin):
     provisioning_step = models.CharField(max_length=40, blank=True, default="")
     provisioning_error = models.TextField(blank=True, default="")
     # What a resumed run needs that the row does not hold (owner email, custom domains, schema
-    # method); emptied once the tenant is active.
+    # method, an explicitly chosen owner password as a hash); emptied once the tenant is active.
     provisioning_request = models.JSONField(default=dict, blank=True)
     # Set while archived (tenants/archive/): which file holds the data, and its checksum.
     archived_at = models.DateTimeField(null=True, blank=True)

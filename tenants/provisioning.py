@@ -132,14 +132,20 @@ def _is_dns_label(label: str) -> bool:
 
 def _create_row(ctx: ProvisionContext) -> None:
     """The row, with its primary domain in the same transaction: from the moment the tenant
-    exists its host answers 503 ``tenant_provisioning`` (not 404), even if the run is killed."""
+    exists its host answers 503 ``tenant_provisioning`` (not 404), even if the run is killed.
+    An explicit owner password (tests, the demo tenants) is kept as a hash, so that a resumed
+    run gives the owner the password the operator chose; without one nothing is hashed."""
+    from django.contrib.auth.hashers import make_password
+
     req = ctx.request
+    password_hash = make_password(req.owner_password) if req.owner_password else ""
     with transaction.atomic():
         ctx.tenant = Tenant.objects.create(
             slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
             state=TenantState.PROVISIONING,
             provisioning_request={"owner_email": req.owner_email, "domains": req.domains,
-                                  "schema_method": req.schema_method},
+                                  "schema_method": req.schema_method,
+                                  "owner_password_hash": password_hash},
         )
         domains_create(tenant=ctx.tenant, custom=[])
 
@@ -164,10 +170,14 @@ def _owner_create_in_schema(ctx: ProvisionContext) -> None:
     from tenant_apps.core.services.invitations import invitation_create
 
     req = ctx.request
+    password_hash = (ctx.tenant.provisioning_request or {}).get("owner_password_hash", "")
     user = User.objects.filter(email__iexact=req.owner_email).first()
     if user is None:
-        user = User.objects.create_user(email=req.owner_email, password=req.owner_password,
-                                        role=Role.OWNER)
+        # No password: an unusable one (no hashing); an explicit one arrives hashed already.
+        user = User.objects.create_user(email=req.owner_email, password=None, role=Role.OWNER)
+        if password_hash:
+            user.password = password_hash
+            user.save(update_fields=["password"])
     if not user.has_usable_password():
         _invitation, raw_token = invitation_create(email=req.owner_email, role=Role.OWNER)
         ctx.invitation_url = (f"http://{req.slug}.{settings.BASE_DOMAIN}"
@@ -190,7 +200,7 @@ def domains_create(*, tenant: Tenant, custom: list[str]) -> None:
 def _activate(ctx: ProvisionContext) -> None:
     ctx.tenant.state = TenantState.ACTIVE
     ctx.tenant.provisioning_error = ""
-    ctx.tenant.provisioning_request = {}
+    ctx.tenant.provisioning_request = {}  # the password hash, if any, is no longer needed
     ctx.tenant.save(update_fields=["state", "provisioning_error", "provisioning_request",
                                    "updated_at"])
 
