@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -158,6 +159,7 @@ def main() -> None:
     finally:
         connection.close()
         server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
     body = common.format_table(["measure", "value"], sorted(result.items()))
     print(body)
     if not args.no_doc:
