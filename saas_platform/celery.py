@@ -66,6 +66,9 @@ def beat_schedule() -> dict:
         "task": "core.clear_expired_sessions", "schedule": crontab(minute=47, hour=3)}
     # Resumes killed provisioning runs, cleans up after killed archive runs (tenants/tasks.py).
     schedule["tenants-sweep"] = {"task": "tenants.sweep", "schedule": crontab(minute="*")}
+    # Keeps TENANT_POOL_SIZE ready schemas for instant provisioning (tenants/fleet/pool.py).
+    schedule["tenants-pool-refill"] = {"task": "tenants.pool_refill",
+                                       "schedule": crontab(minute="*")}
     return schedule
 
 

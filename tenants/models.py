@@ -20,8 +20,8 @@ class Tenant(TenantMixin):
     # The last provisioning step that completed, so an interrupted run can say where it stopped.
     provisioning_step = models.CharField(max_length=40, blank=True, default="")
     provisioning_error = models.TextField(blank=True, default="")
-    # What a resumed run needs that the row does not hold (owner email, custom domains, the
-    # owner's password as a hash, never in clear); emptied once the tenant is active.
+    # What a resumed run needs that the row does not hold (owner email, custom domains, schema
+    # method, an explicitly chosen owner password as a hash); emptied once the tenant is active.
     provisioning_request = models.JSONField(default=dict, blank=True)
     # Set while archived (tenants/archive/): which file holds the data, and its checksum.
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -57,3 +57,7 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+# The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
+from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401

@@ -6,6 +6,11 @@
 from the start. A run holds an advisory lock (tenants.locks) while it runs; the sweeper resumes
 a tenant left in ``provisioning`` whose lock is free (``provisioning_resume_stuck``).
 
+The owner gets an invitation link (``ctx.invitation_url``), not a password: provisioning never
+hashes one (an explicit ``owner_password``, for tests and the demo tenants, is the exception).
+With a ready schema in the pool (tenants/fleet/pool.py) the whole pipeline is one short transaction:
+claim the schema (a rename), the row, the domains, the owner and the invitation.
+
 Each step records itself in ``Tenant.provisioning_step`` once done, so a run that was cut off
 (process killed) can be resumed with ``resume=True``: done steps are skipped, the rest run. A step
 that *fails* rolls back everything done so far (domains, schema, row), so a failure leaves no
@@ -16,7 +21,6 @@ in ``provisioning_error``, and ``tenant delete`` or a resumed run finishes the j
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -58,8 +62,9 @@ class ProvisionRequest:
 class ProvisionContext:
     request: ProvisionRequest
     tenant: Tenant | None = None
-    owner_password: str = ""
-    password_generated: bool = False
+    # http://<primary host>/invitations/<token>: the owner sets a password there (shown once).
+    invitation_url: str = ""
+    from_pool: bool = False
     progress: Callable[[str, int, int], None] | None = None
 
 
@@ -128,23 +133,19 @@ def _is_dns_label(label: str) -> bool:
 def _create_row(ctx: ProvisionContext) -> None:
     """The row, with its primary domain in the same transaction: from the moment the tenant
     exists its host answers 503 ``tenant_provisioning`` (not 404), even if the run is killed.
-    The owner's password is fixed now, kept as a hash, so that a resumed run gives the owner
-    the password the operator chose."""
+    An explicit owner password (tests, the demo tenants) is kept as a hash, so that a resumed
+    run gives the owner the password the operator chose; without one nothing is hashed."""
     from django.contrib.auth.hashers import make_password
 
     req = ctx.request
-    password = req.owner_password
-    if not password:
-        password = secrets.token_urlsafe(12)
-        ctx.password_generated = True
-    ctx.owner_password = password
+    password_hash = make_password(req.owner_password) if req.owner_password else ""
     with transaction.atomic():
         ctx.tenant = Tenant.objects.create(
             slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
             state=TenantState.PROVISIONING,
             provisioning_request={"owner_email": req.owner_email, "domains": req.domains,
                                   "schema_method": req.schema_method,
-                                  "owner_password_hash": make_password(password)},
+                                  "owner_password_hash": password_hash},
         )
         domains_create(tenant=ctx.tenant, custom=[])
 
@@ -158,21 +159,29 @@ def _create_schema(ctx: ProvisionContext) -> None:
 
 
 def _create_owner(ctx: ProvisionContext) -> None:
+    with schema_context(ctx.tenant.schema_name):
+        _owner_create_in_schema(ctx)
+
+
+def _owner_create_in_schema(ctx: ProvisionContext) -> None:
+    """The owner's account, in the current schema: with the explicit ``owner_password`` (tests,
+    demo) or with an unusable one and an invitation (no hashing: nothing slow here)."""
     from shared_apps.accounts.models import Role, User
+    from tenant_apps.core.services.invitations import invitation_create
 
     req = ctx.request
-    password_hash = ctx.tenant.provisioning_request.get("owner_password_hash")
-    password = ctx.owner_password or req.owner_password
-    if not password and not password_hash:  # a row registered before hashes were kept
-        password = secrets.token_urlsafe(12)
-        ctx.password_generated = True
-        ctx.owner_password = password
-    with schema_context(ctx.tenant.schema_name):
-        if not User.objects.filter(email__iexact=req.owner_email).exists():
-            user = User.objects.create_user(email=req.owner_email, password=password or None,
-                                            role=Role.OWNER)
-            if not password:  # a resumed run: the password chosen at create_row, as a hash
-                User.objects.filter(pk=user.pk).update(password=password_hash)
+    password_hash = (ctx.tenant.provisioning_request or {}).get("owner_password_hash", "")
+    user = User.objects.filter(email__iexact=req.owner_email).first()
+    if user is None:
+        # No password: an unusable one (no hashing); an explicit one arrives hashed already.
+        user = User.objects.create_user(email=req.owner_email, password=None, role=Role.OWNER)
+        if password_hash:
+            user.password = password_hash
+            user.save(update_fields=["password"])
+    if not user.has_usable_password():
+        _invitation, raw_token = invitation_create(email=req.owner_email, role=Role.OWNER)
+        ctx.invitation_url = (f"http://{req.slug}.{settings.BASE_DOMAIN}"
+                              f"/invitations/{raw_token}")
 
 
 def _create_domains(ctx: ProvisionContext) -> None:
@@ -191,7 +200,7 @@ def domains_create(*, tenant: Tenant, custom: list[str]) -> None:
 def _activate(ctx: ProvisionContext) -> None:
     ctx.tenant.state = TenantState.ACTIVE
     ctx.tenant.provisioning_error = ""
-    ctx.tenant.provisioning_request = {}  # the password hash is no longer needed
+    ctx.tenant.provisioning_request = {}  # the password hash, if any, is no longer needed
     ctx.tenant.save(update_fields=["state", "provisioning_error", "provisioning_request",
                                    "updated_at"])
 
@@ -231,7 +240,8 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
                      progress: Callable[[str, int, int], None] | None = None) -> ProvisionContext:
     """Run the pipeline. With ``resume=True`` an existing tenant in state ``provisioning`` is
     carried on from the step after its last completed one. Returns the context (tenant, the
-    owner's password and whether it was generated)."""
+    owner's invitation link). A new tenant without an explicit password or schema method
+    claims a ready schema from the pool when there is one."""
     request = ProvisionRequest(slug=slug, name=name, owner_email=owner_email.strip().lower(),
                                owner_password=owner_password, domains=list(domains or []),
                                schema_method=schema_method)
@@ -250,6 +260,11 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
         done.add("create_row")
 
     connection.set_schema_to_public()
+    if (not resume and owner_password is None and schema_method is None
+            and settings.TENANT_POOL_SIZE > 0):
+        validate_request(ctx)
+        if _provision_from_pool(ctx):
+            return ctx
     # Held for the whole run (released by PostgreSQL if the process dies): the sweeper resumes
     # only a run no one is running, and two resumes cannot run the steps at once.
     with run_lock(f"provision:{slug}") as held:
@@ -258,6 +273,44 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
                            code="provisioning_in_progress")
         _run_steps(ctx, done)
     return ctx
+
+
+def _provision_from_pool(ctx: ProvisionContext) -> bool:
+    """The whole pipeline as one short transaction around a pool claim; False (nothing done)
+    when the pool has no ready schema. A refill is queued after the claim commits."""
+    from django.db import IntegrityError
+
+    from tenants.fleet.pool import pool_claim
+
+    req = ctx.request
+    schema_name = schema_name_for_slug(req.slug)
+    try:
+        with transaction.atomic():
+            if not pool_claim(schema_name):
+                return False
+            ctx.tenant = Tenant.objects.create(
+                slug=req.slug, name=req.name.strip(), schema_name=schema_name,
+                state=TenantState.ACTIVE, provisioning_step="activate")
+            domains_create(tenant=ctx.tenant, custom=req.domains)
+            with schema_context(schema_name):
+                _owner_create_in_schema(ctx)
+            transaction.on_commit(_queue_pool_refill)
+    except IntegrityError as exc:  # a concurrent sign-up took the slug or a domain first
+        raise Conflict(f"A tenant with slug '{req.slug}' or one of its domains already exists.",
+                       code="tenant_exists") from exc
+    finally:
+        connection.set_schema_to_public()
+    ctx.from_pool = True
+    return True
+
+
+def _queue_pool_refill() -> None:
+    from celery import current_app
+
+    try:
+        current_app.send_task("tenants.pool_refill")
+    except Exception:  # the broker is down: beat's minute refill catches up
+        logger.warning("Could not queue a pool refill", exc_info=True)
 
 
 def _run_steps(ctx: ProvisionContext, done: set[str]) -> None:

@@ -13,6 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from tenants.fleet.plan import template_migration_is_deferred
 from tenants.migration_state import is_up_to_date
 from tenants.models import Domain, Tenant
 from tenants.routing import host_router
@@ -34,7 +35,7 @@ def migrate_template_after_public(*, using: str = DEFAULT_DB_ALIAS, plan=None,
     Skipped for ``flush`` (which sends post_migrate without a plan), for a run that unapplies
     migrations (someone moving public back on purpose), for a migrate run inside a tenant
     schema (the template's own run included) and when the template is already current."""
-    if (plan is None or using != DEFAULT_DB_ALIAS
+    if (plan is None or using != DEFAULT_DB_ALIAS or template_migration_is_deferred()
             or connection.schema_name != settings.PUBLIC_SCHEMA_NAME
             or any(backwards for _migration, backwards in plan)
             or is_up_to_date(settings.TENANT_TEMPLATE_SCHEMA)):

@@ -29,10 +29,9 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
     ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
                            owner_password=owner_password, domains=domains, resume=resume,
                            progress=progress)
-    # The password is not put in the result backend; an operator who let it be generated
-    # resets it from the console.
+    # The owner sets a password through the invitation link (never a password here).
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
-            "password_generated": ctx.password_generated}
+            "owner_invitation_url": ctx.invitation_url}
 
 
 def _reporter(task):
@@ -78,3 +77,12 @@ def sweep() -> dict:
     return {"provisioning_resumed": provisioning_resume_stuck(),
             "archives_interrupted": report.interrupted, "archive_files_removed": report.removed,
             "archives_unknown": report.unknown}
+
+
+@shared_task(name="tenants.pool_refill", acks_late=True, ignore_result=True)
+def pool_refill() -> int:
+    """Keep TENANT_POOL_SIZE ready schemas (tenants/fleet/pool.py): every minute from beat and after
+    each claim. Idempotent; a second refill running at once returns at once."""
+    from tenants.fleet.pool import pool_fill
+
+    return pool_fill()

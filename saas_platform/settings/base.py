@@ -133,6 +133,8 @@ TENANT_CONNECTION_MAX_SCHEMAS = env.int("TENANT_CONNECTION_MAX_SCHEMAS", default
 # Fail fast when PostgreSQL cannot be reached (a 503 within seconds, not a hung worker).
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+# Ready schemas kept for instant provisioning (tenants/fleet/pool.py); 0 disables the pool.
+TENANT_POOL_SIZE = env.int("TENANT_POOL_SIZE", default=10)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -26,3 +26,9 @@ TENANT_ROUTING_CHECK_SECONDS = 0.05
 # The registry fingerprint query would show up in tests that count a warm request's queries;
 # tests of it build their own router with a short interval.
 TENANT_ROUTING_DB_CHECK_SECONDS = 3600.0
+# tests/fleet/test_migrate_all.py runs manage.py in a subprocess with a probe tenant app whose
+# migrations it writes into a scratch package (never set otherwise).
+if env.str("FLEET_PROBE_MIGRATIONS", default=""):
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.fleet.probe"]  # noqa: F405
+    TENANT_APPS = [*TENANT_APPS, "tests.fleet.probe"]  # noqa: F405
+    MIGRATION_MODULES = {"probe": env.str("FLEET_PROBE_MIGRATIONS")}

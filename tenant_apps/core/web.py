@@ -1,25 +1,29 @@
 """Pages of a tenant host that belong to no feature app: the dashboard (each app's panel from
-its contract), the style guide, workspace settings and API keys."""
+its contract), the style guide, workspace settings, API keys and accepting an invitation."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.views.decorators.cache import never_cache
 
 from tenant_apps.core.contract import tenant_app_contracts
-from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.errors import InvalidInput, NotFound, PlatformError
 from tenant_apps.core.forms import ApiKeyForm, WorkspaceSettingsForm
 from tenant_apps.core.models import ApiKey, Job, JobStatus
 from tenant_apps.core.pages import can, page, show_errors, workspace
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
+from tenant_apps.core.services.invitations import invitation_accept, invitation_get_open
 from tenant_apps.core.services.workspace import workspace_settings_update
 
 
@@ -111,6 +115,43 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tenant/job.html", context)
 
 
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=200, required=False, label="Your name")
+    password = forms.CharField(widget=forms.PasswordInput, label="Choose a password")
+    password_again = forms.CharField(widget=forms.PasswordInput, label="Password again")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+@never_cache
+def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Set a password for an invited account, then sign in. A bad or used link is a 404 page."""
+    try:
+        invitation = invitation_get_open(raw_token=token)
+    except NotFound:
+        return render(request, "tenant/invitation_accept.html", {"invalid": True}, status=404)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(raw_token=token, password=form.cleaned_data["password"],
+                                     full_name=form.cleaned_data["full_name"])
+        except InvalidInput as exc:
+            for message in exc.fields.get("password", []):
+                form.add_error("password", message)
+        except NotFound:
+            return render(request, "tenant/invitation_accept.html", {"invalid": True},
+                          status=404)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("home")
+    return render(request, "tenant/invitation_accept.html",
+                  {"form": form, "invitation": invitation})
+
+
 urlpatterns = [
     path("jobs/<int:pk>/", job_detail, name="web-job"),
     path("", home, name="home"),
@@ -118,4 +159,5 @@ urlpatterns = [
     path("settings/", workspace_settings, name="web-settings"),
     path("settings/api-keys/", api_keys, name="web-keys"),
     path("settings/api-keys/<int:key_id>/revoke", api_key_revoke_page, name="web-key-revoke"),
+    path("invitations/<str:token>", invitation_accept_page, name="invitation-accept"),
 ]

@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 def schema_drop(schema_name: str) -> None:
     with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # Deferred foreign-key checks queued earlier in this transaction on the schema's
+            # tables would block the DROP ("pending trigger events").
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name)} CASCADE")
 
 

@@ -39,7 +39,7 @@ def test_provision_creates_an_active_tenant_with_owner_and_domain(db, method, cl
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'core'")
             assert cursor.fetchone()[0] >= 1
-    assert not ctx.password_generated
+    assert ctx.invitation_url == ""  # an explicit password: no invitation
     connection.set_schema_to_public()
     login = client.post("/login/", {"username": "boss@new.example",
                                     "password": "a-long-password-1"},
@@ -47,11 +47,32 @@ def test_provision_creates_an_active_tenant_with_owner_and_domain(db, method, cl
     assert login.status_code == 302
 
 
-def test_generated_password_is_returned_once(db):
+def test_the_owner_gets_an_invitation_link_not_a_password(db, client):
     ctx = tenant_provision(slug="genpass", name="Gen", owner_email="o@gen.example")
-    assert ctx.password_generated and len(ctx.owner_password) >= 16
+    prefix = "http://genpass.localhost/invitations/"
+    assert ctx.invitation_url.startswith(prefix)
     with schema_context("t_genpass"):
-        assert User.objects.get().check_password(ctx.owner_password)
+        owner = User.objects.get()
+        assert owner.role == "owner" and not owner.has_usable_password()
+    connection.set_schema_to_public()
+
+    path = ctx.invitation_url.removeprefix("http://genpass.localhost")
+    page = client.get(path, HTTP_HOST="genpass.localhost")
+    assert page.status_code == 200 and b"o@gen.example" in page.content
+    differ = client.post(path, {"password": "a-new-pass-word-9", "password_again": "other"},
+                         HTTP_HOST="genpass.localhost")
+    assert differ.status_code == 200 and b"The two passwords differ" in differ.content
+    accepted = client.post(path, {"full_name": "Olga Owner", "password": "a-new-pass-word-9",
+                                  "password_again": "a-new-pass-word-9"},
+                           HTTP_HOST="genpass.localhost")
+    assert accepted.status_code == 302
+    with schema_context("t_genpass"):
+        owner = User.objects.get()
+        assert owner.check_password("a-new-pass-word-9") and owner.full_name == "Olga Owner"
+    connection.set_schema_to_public()
+    # Used up: the link now says so, and another tenant's host does not know it at all.
+    assert client.get(path, HTTP_HOST="genpass.localhost").status_code == 404
+    assert client.get(path, HTTP_HOST="acme.localhost").status_code == 404
 
 
 @pytest.mark.parametrize("slug,message", [
@@ -165,7 +186,8 @@ def test_tenant_command_create_list_suspend_activate_delete(db):
                  "o@cli.example", stdout=out)
     text = out.getvalue()
     assert "Tenant 'cli-co' is active at cli-co.localhost" in text
-    assert "Generated password: " in text
+    assert "invitation link (valid 7 days): http://cli-co.localhost/invitations/" in text
+    assert "password" not in text.lower()
 
     out = io.StringIO()
     call_command("tenant", "list", stdout=out)

@@ -23,7 +23,8 @@ class Command(BaseCommand):
         create.add_argument("slug")
         create.add_argument("--name", required=True)
         create.add_argument("--owner-email", required=True)
-        create.add_argument("--owner-password", help="Generated and printed when omitted.")
+        create.add_argument("--owner-password",
+                            help="Set it (hashed) instead of printing an invitation link.")
         create.add_argument("--domain", action="append", default=[], dest="domains",
                             help="A custom domain (repeatable).")
         create.add_argument("--method", choices=sorted(SCHEMA_METHODS), default=None,
@@ -85,8 +86,8 @@ class Command(BaseCommand):
         domain = ctx.tenant.domains.get(is_primary=True).domain
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' is active at {domain}"))
         self.stdout.write(f"Owner: {owner_email}")
-        if ctx.password_generated:
-            self.stdout.write(f"Generated password: {ctx.owner_password}")
+        if ctx.invitation_url:
+            self.stdout.write(f"Owner's invitation link (valid 7 days): {ctx.invitation_url}")
 
     def _list(self, *, state, **_):
         rows = [(t.slug, t.name, t.state, t.schema_name, str(t.domain_count),

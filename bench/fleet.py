@@ -1,0 +1,227 @@
+"""The fleet at scale: plan-once ``migrate_all`` against django-tenants' ``migrate_schemas`` on the
+same schemas, pool vs cold provisioning, and a PostgreSQL backend's memory over many schemas.
+
+On a private embedded PostgreSQL (pgserver in a temporary directory, removed afterwards), so it
+disturbs no one: N tenants provisioned (the last 50 from the pool), then
+
+* ``noop_s``         ``migrate_all`` with nothing to do (in-process, graph load included);
+* ``addfield_s``     ``migrate_all`` of one AddField on a tenant-app table;
+* ``dt_noop_s``      django-tenants' ``migrate_schemas`` (standard executor) with nothing to do;
+* ``dt_addfield_s``  django-tenants' ``migrate_schemas`` of one AddField: the faster of its
+                     standard and multiprocessing executors (both reported);
+* ``pool_provision_p50_ms`` / ``cold_provision_p50_ms``  ``tenant_provision`` with / without a
+                     ready schema (owner invited, no password hashed);
+* ``backend_rss_mb_max``  one backend's private memory (RssAnon) reading every table of each
+                     tenant in turn (a worst-case request), reconnecting after
+                     TENANT_CONNECTION_MAX_SCHEMAS schemas as the web workers do.
+
+The AddFields go to the ``probe`` test app (tests/fleet/probe, migrations written to a temporary
+package), installed with the test settings, so the real apps' migrations are untouched.
+
+    .venv/bin/python bench/fleet.py [--quick | --tenants 10000]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common as common
+
+POOL_SAMPLES = 50
+
+
+def _migration(package: Path, number: int, name: str, previous: str | None, ops: str) -> str:
+    full = f"{number:04d}_{name}"
+    deps = f'[("probe", "{previous}")]' if previous else "[]"
+    (package / f"{full}.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        f"    dependencies = {deps}\n    operations = [{ops}]\n")
+    return full
+
+
+def _clear_caches() -> None:
+    from tenants import migration_state
+    from tenants.fleet import status
+
+    status.expected_migrations.cache_clear()
+    migration_state._expected.cache_clear()
+
+
+def _timed(fn) -> float:
+    _clear_caches()
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    args = common.parse_args(__doc__.splitlines()[0], lambda p: p.add_argument(
+        "--tenants", type=int, default=None, help="tenants (default 1,000; --quick 300)"))
+    count = args.tenants or (300 if args.quick else 1000)
+    import pgserver
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
+    server.psql("CREATE DATABASE saas_bench_fleet;")
+    socket_dir = server.get_postmaster_info().socket_dir
+    package = tmp / "fleet_probe_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    sys.path.insert(0, str(tmp))
+    from devtools.services import ensure_redis
+
+    os.environ.update(
+        DATABASE_URL=f"postgres://postgres@/{socket_dir}/saas_bench_fleet",
+        REDIS_URL=common.with_redis_db(ensure_redis(), common.bench_redis_db("saas_bench_fleet")),
+        FLEET_PROBE_MIGRATIONS="fleet_probe_migrations", TENANT_POOL_SIZE="0",
+        BASE_DOMAIN=common.BASE_DOMAIN, LOG_LEVEL="WARNING")
+    previous = _migration(package, 1, "initial", None, """
+        migrations.CreateModel("Thing", [
+            ("id", models.BigAutoField(primary_key=True, serialize=False)),
+            ("name", models.CharField(max_length=50))]),""")
+    common.django_setup("saas_platform.settings.test")
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    from tenants.fleet.pool import pool_fill
+    from tenants.provisioning import tenant_provision
+
+    result: dict = {"tenants": count}
+    try:
+        started = time.perf_counter()
+        call_command("migrate_all", verbosity=0)
+        common.log(f"public and template migrated in {time.perf_counter() - started:.1f}s")
+        cold: list[float] = []
+        for i in range(count - POOL_SAMPLES):
+            slug = f"fleet{i:05d}"
+            t0 = time.perf_counter()
+            tenant_provision(slug=slug, name=slug, owner_email=f"o@{slug}.example")
+            cold.append((time.perf_counter() - t0) * 1000)
+            if i % 100 == 99:
+                common.log(f"{i + 1} tenants, last cold p50 "
+                           f"{statistics.median(cold[-100:]):.0f} ms")
+        pooled: list[float] = []
+        with override_settings(TENANT_POOL_SIZE=POOL_SAMPLES):
+            pool_fill()
+            for i in range(POOL_SAMPLES):
+                slug = f"pooled{i:03d}"
+                t0 = time.perf_counter()
+                ctx = tenant_provision(slug=slug, name=slug, owner_email=f"o@{slug}.example")
+                pooled.append((time.perf_counter() - t0) * 1000)
+                assert ctx.from_pool
+        result["cold_provision_p50_ms"] = round(statistics.median(cold), 1)
+        result["cold_provision_p50_first100_ms"] = round(statistics.median(cold[:100]), 1)
+        result["cold_provision_p50_last100_ms"] = round(statistics.median(cold[-100:]), 1)
+        result["pool_provision_p50_ms"] = round(statistics.median(pooled), 1)
+
+        out = io.StringIO()
+        result["noop_s"] = round(_timed(lambda: call_command("migrate_all", verbosity=0,
+                                                             stdout=out)), 2)
+        result["dt_noop_s"] = round(_timed(lambda: call_command(
+            "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
+        common.log(f"noop: ours {result['noop_s']}s, django-tenants {result['dt_noop_s']}s")
+
+        previous = _migration(package, 2, "weight", previous,
+                              'migrations.AddField("thing", "weight", '
+                              "models.IntegerField(null=True)),")
+        result["addfield_s"] = round(_timed(lambda: call_command(
+            "migrate_all", verbosity=0, stdout=out)), 2)
+        common.log(f"addfield: ours {result['addfield_s']}s")
+        previous = _migration(package, 3, "size", previous,
+                              'migrations.AddField("thing", "size", '
+                              "models.IntegerField(null=True)),")
+        result["dt_addfield_standard_s"] = round(_timed(lambda: call_command(
+            "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
+        common.log(f"addfield: django-tenants standard {result['dt_addfield_standard_s']}s")
+        previous = _migration(package, 4, "colour", previous,
+                              'migrations.AddField("thing", "colour", '
+                              "models.CharField(max_length=10, default='red')),")
+        connection.close()
+        with override_settings(TENANT_MULTIPROCESSING_MAX_PROCESSES=os.cpu_count() or 2):
+            result["dt_addfield_multiprocessing_s"] = round(_timed(lambda: call_command(
+                "migrate_schemas", interactive=False, verbosity=0, executor="multiprocessing",
+                stdout=out)), 2)
+        common.log(f"addfield: django-tenants multiprocessing "
+                    f"{result['dt_addfield_multiprocessing_s']}s")
+        result["dt_addfield_s"] = min(result["dt_addfield_standard_s"],
+                                      result["dt_addfield_multiprocessing_s"])
+        result["speedup_addfield"] = round(result["dt_addfield_s"] / result["addfield_s"], 1)
+        result.update(_backend_rss(socket_dir))
+        result.update(_catalog_size())
+    finally:
+        connection.close()
+        server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    body = common.format_table(["measure", "value"], sorted(result.items()))
+    print(body)
+    if not args.no_doc:
+        common.write_section(f"Fleet ({count} tenants)", "\n".join([
+            common.run_header(f"bench/fleet.py --tenants {count}", common.utcnow(),
+                              os.getloadavg()), "", body]))
+    common.emit_result(result)
+
+
+def _backend_rss(socket_dir: str) -> dict:
+    """One backend's private memory as it runs request-sized queries in every tenant in turn,
+    with and without recycling after TENANT_CONNECTION_MAX_SCHEMAS schemas."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+
+    from tenants.models import Tenant
+
+    schemas = list(Tenant.objects.values_list("schema_name", flat=True))
+    with connection.cursor() as cursor:  # every table of a tenant: the worst case per request
+        cursor.execute("SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'r' "
+                       "AND relnamespace = 'tenant_template'::regnamespace")
+        tables = [row[0] for row in cursor.fetchall()]
+    out = {}
+    for label, limit in (("recycled", settings.TENANT_CONNECTION_MAX_SCHEMAS),
+                         ("unbounded", len(schemas) + 1)):
+        peak, conn, served, curve = 0.0, None, 0, []
+        for index, schema in enumerate(schemas):
+            if conn is None or served >= limit:
+                if conn is not None:
+                    conn.close()
+                conn = psycopg.connect(host=socket_dir, user="postgres",
+                                       dbname="saas_bench_fleet", autocommit=True)
+                pid = conn.info.backend_pid
+                served = 0
+            conn.execute(f'SET search_path = "{schema}"')
+            for table in tables:
+                conn.execute(f"SELECT * FROM {table} LIMIT 1")  # noqa: S608
+            served += 1
+            if index % 50 == 49 or index == len(schemas) - 1:
+                status = Path(f"/proc/{pid}/status").read_text()
+                rss = int(next(line.split()[1] for line in status.splitlines()
+                               if line.startswith("RssAnon:"))) / 1024
+                peak = max(peak, rss)
+                curve.append((index + 1, round(rss, 1)))
+        conn.close()
+        out[f"backend_rss_mb_max_{label}"] = round(peak, 1)
+        common.log(f"backend RSS ({label}): {curve[:: max(1, len(curve) // 10)]}")
+    out["backend_rss_mb_max"] = out["backend_rss_mb_max_recycled"]
+    return out
+
+
+def _catalog_size() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class")
+        rows = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size = cursor.fetchone()[0]
+    return {"pg_class_rows": rows, "database_mb": round(size / 2**20, 1)}
+
+
+if __name__ == "__main__":
+    main()
