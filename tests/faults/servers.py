@@ -37,6 +37,24 @@ def suite_database_url() -> str:
     return f"{head}/{connection.settings_dict['NAME']}" + (f"?{query}" if query else "")
 
 
+_collected: Path | None = None
+
+
+def collected_static() -> Path:
+    """The static files collected once per test run, as the image does at build time: the
+    production settings serve them through a manifest, and a page naming a file missing from it
+    would be a 500 (``Missing staticfiles manifest entry``), whatever the test is about."""
+    global _collected
+    if _collected is None:
+        target = Path(tempfile.mkdtemp(prefix="faults-static-"))
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
+               "SECRET_KEY": secrets.token_urlsafe(64), "STATIC_ROOT": str(target)}
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput",
+                        "--verbosity", "0"], cwd=ROOT, env=env, check=True, timeout=300)
+        _collected = target
+    return _collected
+
+
 def dead_database_url() -> str:
     """A PostgreSQL URL on a loopback port nothing listens on: every connection is refused."""
     return f"postgres://postgres@127.0.0.1:{free_port()}/saas"
@@ -80,6 +98,7 @@ def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
         "REDIS_URL": redis_url or os.environ["REDIS_URL"],
         "BASE_DOMAIN": settings.BASE_DOMAIN,
         "SECURE_SSL_REDIRECT": "False",
+        "STATIC_ROOT": str(collected_static()),
         "WEB_CONCURRENCY": "2",
         "LOG_LEVEL": "INFO",
         **(env or {}),

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,9 +38,11 @@ def _json_lines(text: str) -> list[dict]:
 @pytest.mark.django_db
 def test_a_request_id_is_echoed_or_made_up(client):
     host = tenant_host("acme")
-    given = client.get("/healthz", HTTP_HOST=host, HTTP_X_REQUEST_ID="trace-abc.123")
+    # Not /healthz: probes are answered before this middleware and log nothing.
+    given = client.get("/api/v1/me", HTTP_HOST=host, HTTP_X_REQUEST_ID="trace-abc.123")
     assert given["X-Request-ID"] == "trace-abc.123"
-    made_up = client.get("/healthz", HTTP_HOST=host, HTTP_X_REQUEST_ID="bad id\nwith newline")
+    made_up = client.get("/api/v1/me", HTTP_HOST=host,
+                         HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert made_up["X-Request-ID"] != "bad id\nwith newline"
     assert len(made_up["X-Request-ID"]) == 32
     # Even the router's refusal of an unknown host carries one.
@@ -110,7 +113,14 @@ def test_a_task_logs_one_line_with_its_tenant_and_the_request_id_that_queued_it(
         assert result.get(timeout=30)["schema"] == "t_acme"
     finally:
         current_request_id.reset(token)
-    lines = [r for r in caplog.records if getattr(r, "event", None) == "task"]
+    # The line is written when the task has finished (task_postrun), which Celery sends after
+    # it stored the result that .get() returned: wait for it.
+    deadline = time.monotonic() + 15
+    while True:
+        lines = [r for r in caplog.records if getattr(r, "event", None) == "task"]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert lines, "no task log line"
     record = lines[-1]
     assert record.task == "inventory.check_low_stock" and record.state == "SUCCESS"
