@@ -46,6 +46,7 @@ TENANT_APPS = [
     "tenant_apps.core",
     "tenant_apps.inventory",
     "tenant_apps.attendance",
+    "tenant_apps.webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -208,6 +209,20 @@ def _celery_redis_url(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+socket://" + url[len("unix://"):].partition("?")[0]
     return url
+
+
+# Outgoing webhooks (tenant_apps/webhooks, docs/webhooks.md).
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+# Host names and networks (CIDR) a webhook may reach although they are not public addresses:
+# on-premises receivers, the example receiver in development.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# A worker holds a delivery this long per attempt (more than the timeout); a worker killed
+# mid-attempt leaves it to be sent again once the lease lapsed.
+WEBHOOK_DELIVERY_LEASE_SECONDS = env.int("WEBHOOK_DELIVERY_LEASE_SECONDS", default=60)
+# Retries due within this many seconds are queued with a countdown; later ones by the sweeper.
+WEBHOOK_DIRECT_RETRY_SECONDS = 300
 
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))

@@ -23,3 +23,7 @@ CELERY_TASK_DEFAULT_QUEUE = f"test-{RUN_ID}"
 WHITENOISE_USE_FINDERS = True
 # Low, so that tests see another process's routing change quickly.
 TENANT_ROUTING_CHECK_SECONDS = 0.05
+
+# Test receivers listen on loopback over http; the SSRF tests empty the allow-list.
+WEBHOOK_REQUIRE_HTTPS = False
+WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.0/8", "::1/128"]

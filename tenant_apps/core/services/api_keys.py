@@ -4,9 +4,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from tenant_apps.core.errors import NotFound
+from tenant_apps.core.events import event_emit
 from tenant_apps.core.models import ApiKey, ApiKeyScope
 
 
@@ -20,6 +22,12 @@ class CreatedKey:
     raw_key: str  # shown once, never stored
 
 
+def _key_event(api_key: ApiKey) -> dict:
+    return {"id": api_key.pk, "name": api_key.name, "prefix": api_key.prefix,
+            "scope": api_key.scope}
+
+
+@transaction.atomic
 def api_key_create(*, name: str, scope: str, created_by) -> CreatedKey:
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
@@ -27,9 +35,11 @@ def api_key_create(*, name: str, scope: str, created_by) -> CreatedKey:
     raw_key = f"sk_{prefix}.{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key),
                                     scope=ApiKeyScope(scope), created_by=created_by)
+    event_emit("api_key.created", _key_event(api_key))
     return CreatedKey(api_key=api_key, raw_key=raw_key)
 
 
+@transaction.atomic
 def api_key_revoke(*, key_id: int) -> ApiKey:
     api_key = ApiKey.objects.filter(pk=key_id).first()
     if api_key is None:
@@ -37,6 +47,7 @@ def api_key_revoke(*, key_id: int) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        event_emit("api_key.revoked", _key_event(api_key))
     return api_key
 
 
