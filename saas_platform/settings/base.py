@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenant_apps.core.api.schema.add_error_responses",
+        "tenant_apps.webhooks.schema.add_webhook_event_schemas",
     ],
     # One name for a choice set used by several fields (check-in and check-out source).
     "ENUM_NAME_OVERRIDES": {

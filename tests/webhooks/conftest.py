@@ -40,7 +40,7 @@ def _start(receiver_factory) -> tuple[Receiver, ThreadingHTTPServer]:
     state: dict = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             receiver: Receiver = state["receiver"]
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
