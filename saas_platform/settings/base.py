@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # RateLimit / RateLimit-Policy headers from the throttles' counters (API responses only).
+    "tenant_apps.core.api.ratelimit_headers.RateLimitHeadersMiddleware",
 ]
 
 TEMPLATES = [
@@ -193,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenant_apps.core.api.schema.add_error_responses",
+        "tenant_apps.core.api.schema.add_idempotency_and_rate_limit_headers",
         "tenant_apps.webhooks.schema.add_webhook_event_schemas",
     ],
     # One name for a choice set used by several fields (check-in and check-out source).

@@ -14,7 +14,9 @@ class CoreConfig(AppConfig):
         prefix="",
         api_urls="tenant_apps.core.api.urls",
         periodic_jobs=(PeriodicJob("clear-expired-sessions", "core.clear_expired_sessions",
-                                   {"minute": 17, "hour": 3}),),
+                                   {"minute": 17, "hour": 3}),
+                       PeriodicJob("purge-idempotency-records",
+                                   "core.purge_idempotency_records", {"minute": 23})),
         usage_counters={"members": "accounts.User", "api_keys": "core.ApiKey",
                         "jobs": "core.Job"},
     )
