@@ -51,6 +51,9 @@ def beat_schedule() -> dict:
     }
     schedule["clear-expired-sessions-public"] = {
         "task": "core.clear_expired_sessions", "schedule": crontab(minute=47, hour=3)}
+    # Custom domains: verify new ones, notice removed TXT records (tenants/domains.py).
+    schedule["domains-verify"] = {"task": "tenants.domains_verify",
+                                  "schedule": crontab(minute="*/5")}
     return schedule
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from tenants.domain_api import tls_ask
 from tenants.health import healthz, readyz
 
 admin.site.site_header = "Platform console"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # The TLS proxy's on-demand certificate check (deploy/Caddyfile).
+    path("internal/tls-ask", tls_ask, name="tls-ask"),
     path("console/", admin.site.urls),
     path("api/operator/v1/", include("tenants.api_urls")),
 ]

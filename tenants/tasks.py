@@ -5,6 +5,7 @@ through AsyncResult and the operator API's /jobs/{id})."""
 from celery import current_app, shared_task
 
 from tenants.archive.services import recorded_archive, tenant_archive, tenant_restore
+from tenants.domains import domains_check_all
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import tenant_provision
 from tenants.selectors import tenants_active
@@ -62,3 +63,9 @@ def fan_out(task_name: str) -> int:
         current_app.send_task(task_name, headers={"_schema_name": schema_name})
         count += 1
     return count
+
+
+@shared_task(name="tenants.domains_verify", acks_late=True)
+def domains_verify() -> dict:
+    """Check every custom domain's TXT record (public beat entry ``domains-verify``)."""
+    return domains_check_all()

@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "AttendanceSourceEnum": "tenant_apps.attendance.models.Source",
         "MovementKindEnum": "tenant_apps.inventory.models.MovementKind",
         "InventoryFileKindEnum": [("products", "products"), ("stock", "stock")],
+        "WebhookDeliveryStatusEnum": "tenant_apps.webhooks.models.DeliveryStatus",
     },
 }
 
@@ -214,6 +215,15 @@ def _celery_redis_url(url: str) -> str:
         return "redis+socket://" + url[len("unix://"):].partition("?")[0]
     return url
 
+
+# Custom domains (tenants/domains.py): verified by a TXT record, looked up with these
+# nameservers ("ip" or "ip:port"; empty: the system's resolver).
+DOMAIN_VERIFY_NAMESERVERS = env.list("DOMAIN_VERIFY_NAMESERVERS", default=[])
+DOMAIN_VERIFY_TIMEOUT_SECONDS = env.float("DOMAIN_VERIFY_TIMEOUT_SECONDS", default=5.0)
+# A verified domain whose TXT record disappeared is suspended after this long.
+DOMAIN_SUSPEND_GRACE_HOURS = env.int("DOMAIN_SUSPEND_GRACE_HOURS", default=72)
+# What a custom domain's CNAME should point at (default: domains.BASE_DOMAIN).
+CUSTOM_DOMAIN_CNAME_TARGET = env.str("CUSTOM_DOMAIN_CNAME_TARGET", default="")
 
 # Outgoing webhooks (tenant_apps/webhooks, docs/webhooks.md).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
