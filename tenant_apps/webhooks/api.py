@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenant_apps.core.api.filters import IdFilter, StrictFilterSet
 from tenant_apps.core.api.permissions import role_required
 from tenant_apps.core.api.viewsets import ServiceModelViewSet
 from tenant_apps.core.roles import Role
@@ -54,10 +55,10 @@ class EndpointViewSet(ServiceModelViewSet):
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class DeliveryFilter(django_filters.FilterSet):
-    endpoint = django_filters.NumberFilter(field_name="endpoint_id")
+class DeliveryFilter(StrictFilterSet):
+    endpoint = IdFilter(field_name="endpoint_id")
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
-    event_type = django_filters.CharFilter(field_name="event__type")
+    event_type = django_filters.CharFilter(field_name="event__type", max_length=64)
 
     class Meta:
         model = Delivery

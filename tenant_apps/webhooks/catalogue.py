@@ -87,7 +87,7 @@ CATALOGUE = _Catalogue(types=(
     EventType("attendance.checked_out", "An employee checked out.", _ATTENDANCE),
     EventType("attendance.corrected", "An admin corrected a record's times or site.",
               _obj({**_ATTENDANCE["properties"], "fields": {"type": "array", "items": _STR},
-                    "reason": _STR})),
+                    "reason": {"type": "string", "maxLength": 500}})),
     EventType("import.finished", "A CSV import job finished, successfully or not.",
               _obj({"job_id": _ID, "kind": _STR,
                     "status": {"enum": ["succeeded", "failed"]},

@@ -7,12 +7,21 @@ from tenant_apps.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 from tenant_apps.webhooks.services.delivery import event_payload
 
 
+class JsonBooleanField(serializers.BooleanField):
+    """true or false only: DRF would also take "yes", "0" or 1, which the schema does not."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class EndpointSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     url = serializers.URLField(max_length=2000)
     events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE),
                                    min_length=1, max_length=len(SUBSCRIBABLE) * 2)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    enabled = serializers.BooleanField(required=False)
+    enabled = JsonBooleanField(required=False)
 
     class Meta:
         model = Endpoint

@@ -92,7 +92,7 @@ def attendance_record_correct(*, record_id: int, changes: dict[str, Any], reason
     record.save()
     AttendanceCorrection.objects.bulk_create(log)
     event_emit("attendance.corrected", record_event(
-        record, fields=[entry.field for entry in log], reason=reason.strip()))
+        record, fields=[entry.field for entry in log], reason=reason.strip()[:500]))
     return record
 
 

@@ -29,7 +29,7 @@ def new_msg_id() -> str:
 
 def payload_body(event_type: str, timestamp, data: dict[str, Any]) -> str:
     body = json.dumps({"type": event_type, "timestamp": timestamp.isoformat(), "data": data},
-                      cls=DjangoJSONEncoder, separators=(",", ":"))
+                      cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
     if len(body.encode()) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"A {event_type} payload is {len(body)} bytes; events are thin "
                          f"(< {MAX_PAYLOAD_BYTES} bytes).")
