@@ -30,3 +30,10 @@ class WebhooksConfig(AppConfig):
         from tenant_apps.webhooks.services.outbox import on_events_emitted
 
         events_emitted.connect(on_events_emitted, dispatch_uid="webhooks-outbox")
+
+        from celery.signals import worker_ready, worker_shutdown
+
+        from tenant_apps.webhooks.listener import start_on_worker_ready, stop_on_worker_shutdown
+
+        worker_ready.connect(start_on_worker_ready, dispatch_uid="webhooks-listener-start")
+        worker_shutdown.connect(stop_on_worker_shutdown, dispatch_uid="webhooks-listener-stop")

@@ -41,8 +41,18 @@ def clean_webhooks(committed_db):
     connection.set_schema_to_public()
 
 
+@pytest.fixture
+def outbox_listener(celery_worker):
+    """What a real worker starts on worker_ready (the test worker sends no such signal)."""
+    from tenant_apps.webhooks.listener import listener
+
+    listener.start()
+    yield
+    listener.stop()
+
+
 def test_an_endpoint_of_one_tenant_never_receives_another_tenants_events(
-        clean_webhooks, celery_worker, receiver, another_receiver):
+        clean_webhooks, outbox_listener, receiver, another_receiver):
     from tenant_apps.inventory.services import product_create
     from tenant_apps.webhooks.services import endpoint_create
 

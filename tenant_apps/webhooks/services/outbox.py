@@ -3,8 +3,8 @@
 Listens to the core's ``events_emitted`` signal (tenant_apps/core/events.py). One statement
 writes the events and a pending delivery per subscribed, enabled endpoint, and writes nothing at
 all when no endpoint listens: the cost a movement pays for webhooks is one round trip. The
-deliveries are queued for Celery once the transaction commits; a rolled-back change leaves no
-event and sends nothing.
+commit notifies the workers (``pg_notify``, listener.py), which queue the deliveries; a
+rolled-back change leaves no event, no notification, and sends nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from django.db import connection
 
 from tenant_apps.webhooks import clock
 from tenant_apps.webhooks.catalogue import CATALOGUE, MAX_PAYLOAD_BYTES
+from tenant_apps.webhooks.listener import CHANNEL
 from tenant_apps.webhooks.models import Delivery, Endpoint, Event
-from tenant_apps.webhooks.queue import deliveries_enqueue_on_commit
 
 
 def new_msg_id() -> str:
@@ -44,16 +44,19 @@ def _sql() -> str:
         "  WHERE enabled AND events @> ARRAY[%s]::varchar[]), "
         f"ev AS (INSERT INTO {event} (msg_id, type, body, created_at) "
         "  SELECT m, %s, b, %s FROM unnest(%s::text[], %s::text[]) AS x(m, b) "
-        "  WHERE EXISTS (SELECT 1 FROM eps) RETURNING id) "
-        f"INSERT INTO {delivery} (event_id, endpoint_id, status, attempts, next_attempt_at, "
+        "  WHERE EXISTS (SELECT 1 FROM eps) RETURNING id), "
+        f"d AS (INSERT INTO {delivery} (event_id, endpoint_id, status, attempts, next_attempt_at, "
         "  last_error, is_test, created_at) "
         "SELECT ev.id, eps.id, 'pending', 0, %s, '', false, %s FROM ev CROSS JOIN eps "
-        "RETURNING id")
+        "RETURNING id) "
+        # Delivered at commit, to the workers' listeners (listener.py); identical
+        # notifications of one transaction are sent once.
+        f"SELECT d.id, pg_notify('{CHANNEL}', current_schema()) FROM d")
 
 
 def events_record(*, event_type: str, items: Sequence[dict[str, Any]]) -> list[int]:
-    """Write the events and their deliveries; returns the ids of the deliveries, queued for
-    sending once the surrounding transaction commits."""
+    """Write the events and their deliveries; returns the ids of the deliveries, which the
+    workers queue once the surrounding transaction commits."""
     kind = CATALOGUE.get(event_type)
     if kind is None or not kind.subscribable:
         raise ValueError(f"{event_type!r} is not in the webhook event catalogue.")
@@ -63,8 +66,7 @@ def events_record(*, event_type: str, items: Sequence[dict[str, Any]]) -> list[i
     with connection.cursor() as cursor:
         cursor.execute(_sql(), [event_type, event_type, now, msg_ids, bodies, now, now])
         delivery_ids = [row[0] for row in cursor.fetchall()]
-    if delivery_ids:
-        deliveries_enqueue_on_commit(delivery_ids)
+    # No task is published from here: the commit's notification wakes the workers.
     return delivery_ids
 
 
