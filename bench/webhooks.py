@@ -25,10 +25,12 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import _common as common
 
@@ -37,6 +39,7 @@ TENANTS = 10
 ENDPOINTS_PER_TENANT = 10
 WORKER_CONCURRENCY = 4
 TARGETS = {"movement_overhead_ratio": 0.95, "e2e_p95_ms": 500.0}
+WORKER_LOG = Path(tempfile.gettempdir()) / "bench-webhooks-worker.log"
 
 
 class Receiver:
@@ -120,7 +123,7 @@ def start_worker() -> subprocess.Popen:
         [sys.executable, "-m", "celery", "-A", "saas_platform", "worker", "--loglevel",
          "WARNING", "--concurrency", str(WORKER_CONCURRENCY), "--without-gossip",
          "--without-mingle", "--without-heartbeat"],
-        cwd=common.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=common.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=WORKER_LOG.open("w"))
     from saas_platform.celery import app
 
     deadline = time.monotonic() + 60
@@ -128,7 +131,7 @@ def start_worker() -> subprocess.Popen:
         if app.control.ping(timeout=0.5):
             return worker
     worker.kill()
-    raise RuntimeError("the Celery worker did not start: " + worker.stderr.read().decode()[-2000:])
+    raise RuntimeError("the Celery worker did not start: " + WORKER_LOG.read_text()[-2000:])
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -243,8 +246,16 @@ def measure_latency(tenant: dict, receiver: Receiver, samples: int) -> list[floa
             stock_movement_record(kind="receipt", product_id=tenant["product"],
                                   quantity=Decimal(1), to_warehouse_id=tenant["warehouse"])
             committed = time.time()
-        if not receiver.wait_for(before + 1, timeout=30):
-            raise RuntimeError("a delivery did not arrive within 30 s")
+        if not receiver.wait_for(before + 1, timeout=90):
+            from tenant_apps.webhooks.models import Delivery
+
+            with schema_context(tenant["schema"]):
+                state = list(Delivery.objects.order_by("-id").values(
+                    "id", "status", "attempts", "lease_until", "next_attempt_at",
+                    "last_error")[:3])
+            raise RuntimeError(f"sample {len(latencies)}: a delivery did not arrive within "
+                               f"90 s; deliveries: {state}; worker log: "
+                               + WORKER_LOG.read_text()[-3000:])
         latencies.append((receiver.times[before] - committed) * 1000)
         time.sleep(0.05)  # an idle queue for the next one
     connection.set_schema_to_public()

@@ -61,6 +61,9 @@ class Delivery(models.Model):
     # Set while a worker is attempting it: another worker keeps off until it lapses (a worker
     # killed mid-attempt leaves it to lapse, then the sweeper sends the delivery again).
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when a dispatcher queued the delivery: another dispatch (the next notification, the
+    # sweeper) leaves it alone until then, so a burst of events does not queue it many times.
+    dispatched_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True, default="")
     is_test = models.BooleanField(default=False)
