@@ -69,6 +69,9 @@ def beat_schedule() -> dict:
     # Keeps TENANT_POOL_SIZE ready schemas for instant provisioning (tenants/fleet/pool.py).
     schedule["tenants-pool-refill"] = {"task": "tenants.pool_refill",
                                        "schedule": crontab(minute="*")}
+    # Custom domains: verify new ones, notice removed TXT records (tenants/domains.py).
+    schedule["domains-verify"] = {"task": "tenants.domains_verify",
+                                  "schedule": crontab(minute="*/5")}
     return schedule
 
 

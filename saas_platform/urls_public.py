@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from tenants.domain_api import tls_ask
 from tenants.health import healthz, readyz
 from tenants.metrics import metrics_view
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    # The TLS proxy's on-demand certificate check (deploy/Caddyfile).
+    path("internal/tls-ask", tls_ask, name="tls-ask"),
     path("console/", admin.site.urls),
     path("api/operator/v1/", include("tenants.api_urls")),
 ]

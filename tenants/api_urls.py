@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import api
+from tenants import api, domain_api
 
 urlpatterns = [
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
@@ -13,5 +13,11 @@ urlpatterns = [
          name="operator-tenant-archive"),
     path("tenants/<slug:slug>/restore", api.TenantRestoreView.as_view(),
          name="operator-tenant-restore"),
+    path("tenants/<slug:slug>/domains", domain_api.TenantDomainsView.as_view(),
+         name="operator-tenant-domains"),
+    path("tenants/<slug:slug>/domains/<str:domain>", domain_api.TenantDomainView.as_view(),
+         name="operator-tenant-domain"),
+    path("tenants/<slug:slug>/domains/<str:domain>/check",
+         domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
 ]

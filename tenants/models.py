@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -49,8 +51,29 @@ class Tenant(TenantMixin):
         return self.state == TenantState.ACTIVE
 
 
+def verification_token() -> str:
+    return f"saas-verify-{secrets.token_hex(16)}"
+
+
+class DomainStatus(models.TextChoices):
+    # Only a verified custom domain routes; subdomains of BASE_DOMAIN need no verification
+    # (tenants/domains.py, docs/custom-domains.md).
+    PENDING = "pending", "Pending verification"
+    VERIFIED = "verified", "Verified"
+    SUSPENDED = "suspended", "Suspended (TXT record removed)"
+
+
 class Domain(DomainMixin):
     created_at = models.DateTimeField(auto_now_add=True)
+    # Proof of ownership: a TXT record _saas-verify.<domain> holding this token.
+    verification_token = models.CharField(max_length=64, default=verification_token)
+    status = models.CharField(max_length=12, choices=DomainStatus.choices,
+                              default=DomainStatus.PENDING, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.CharField(max_length=300, blank=True, default="")
+    # When a verified domain's TXT record was first found missing (the grace period's start).
+    txt_missing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["domain"]

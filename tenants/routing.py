@@ -162,7 +162,7 @@ class HostRouter:
     def _lookup(self, host: str) -> Route:
         if host in settings.PUBLIC_HOSTS:
             return PUBLIC_ROUTE
-        from tenants.models import Domain, Tenant
+        from tenants.models import Domain, DomainStatus, Tenant
 
         candidates = [host]
         if host.startswith("www."):
@@ -174,12 +174,17 @@ class HostRouter:
         q = connection.ops.quote_name
         public = q(settings.PUBLIC_SCHEMA_NAME)
         tenant_fk = q(Domain._meta.get_field("tenant").column)
-        sql = (f"SELECT t.*, d.{q('domain')} AS routed_host "  # noqa: S608 (quoted names)
+        sql = (f"SELECT t.*, d.{q('domain')} AS routed_host, "  # noqa: S608 (quoted names)
+               f"d.{q('status')} AS domain_status "
                f"FROM {public}.{q(Domain._meta.db_table)} d "
                f"JOIN {public}.{q(Tenant._meta.db_table)} t "
                f"ON t.{q(Tenant._meta.pk.column)} = d.{tenant_fk} "
                f"WHERE d.{q('domain')} = ANY(%s)")
-        domains = {tenant.routed_host: tenant for tenant in Tenant.objects.raw(sql, [candidates])}
+        # A custom domain routes once verified (tenants/domains.py); the platform's own
+        # subdomains need no verification.
+        domains = {tenant.routed_host: tenant for tenant in Tenant.objects.raw(sql, [candidates])
+                   if tenant.domain_status == DomainStatus.VERIFIED
+                   or tenant.routed_host.endswith(f".{settings.BASE_DOMAIN}")}
         for candidate in candidates:
             if candidate in domains:
                 return Route(tenant=domains[candidate])

@@ -10,6 +10,7 @@ from tenants.archive.services import (
     tenant_archive,
     tenant_restore,
 )
+from tenants.domains import domains_check_all
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import provisioning_resume_stuck, tenant_provision
 from tenants.selectors import tenants_active
@@ -86,3 +87,9 @@ def pool_refill() -> int:
     from tenants.fleet.pool import pool_fill
 
     return pool_fill()
+
+
+@shared_task(name="tenants.domains_verify", acks_late=True)
+def domains_verify() -> dict:
+    """Check every custom domain's TXT record (public beat entry ``domains-verify``)."""
+    return domains_check_all()

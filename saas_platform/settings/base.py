@@ -47,6 +47,7 @@ TENANT_APPS = [
     "tenant_apps.core",
     "tenant_apps.inventory",
     "tenant_apps.attendance",
+    "tenant_apps.webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -101,6 +102,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx for the tenant pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # RateLimit / RateLimit-Policy headers from the throttles' counters (API responses only).
+    "tenant_apps.core.api.ratelimit_headers.RateLimitHeadersMiddleware",
 ]
 
 TEMPLATES = [
@@ -226,12 +229,15 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenant_apps.core.api.schema.add_error_responses",
+        "tenant_apps.core.api.schema.add_idempotency_and_rate_limit_headers",
+        "tenant_apps.webhooks.schema.add_webhook_event_schemas",
     ],
     # One name for a choice set used by several fields (check-in and check-out source).
     "ENUM_NAME_OVERRIDES": {
         "AttendanceSourceEnum": "tenant_apps.attendance.models.Source",
         "MovementKindEnum": "tenant_apps.inventory.models.MovementKind",
         "InventoryFileKindEnum": [("products", "products"), ("stock", "stock")],
+        "WebhookDeliveryStatusEnum": "tenant_apps.webhooks.models.DeliveryStatus",
     },
 }
 
@@ -259,6 +265,29 @@ JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_RESEND_SECONDS = env.int("JOB_RESEND_SECONDS", default=30)
 JOB_LOST_MESSAGE_SECONDS = env.int("JOB_LOST_MESSAGE_SECONDS", default=900)
+# Custom domains (tenants/domains.py): verified by a TXT record, looked up with these
+# nameservers ("ip" or "ip:port"; empty: the system's resolver).
+DOMAIN_VERIFY_NAMESERVERS = env.list("DOMAIN_VERIFY_NAMESERVERS", default=[])
+DOMAIN_VERIFY_TIMEOUT_SECONDS = env.float("DOMAIN_VERIFY_TIMEOUT_SECONDS", default=5.0)
+# A verified domain whose TXT record disappeared is suspended after this long.
+DOMAIN_SUSPEND_GRACE_HOURS = env.int("DOMAIN_SUSPEND_GRACE_HOURS", default=72)
+# What a custom domain's CNAME should point at (default: domains.BASE_DOMAIN).
+CUSTOM_DOMAIN_CNAME_TARGET = env.str("CUSTOM_DOMAIN_CNAME_TARGET", default="")
+
+# Outgoing webhooks (tenant_apps/webhooks, docs/webhooks.md).
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+# Host names and networks (CIDR) a webhook may reach although they are not public addresses:
+# on-premises receivers, the example receiver in development.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# A worker holds a delivery this long per attempt (more than the timeout); a worker killed
+# mid-attempt leaves it to be sent again once the lease lapsed.
+WEBHOOK_DELIVERY_LEASE_SECONDS = env.int("WEBHOOK_DELIVERY_LEASE_SECONDS", default=60)
+# Retries due within this many seconds are queued with a countdown; later ones by the sweeper.
+WEBHOOK_DIRECT_RETRY_SECONDS = 300
+
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
 # Celery replaces a pool process once it has grown past this many KiB (checked after each task)

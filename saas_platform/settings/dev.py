@@ -12,3 +12,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+
+# The example receiver (python -m tenant_apps.webhooks.receiver) listens on loopback, over http.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS",
+                                 default=["localhost", "127.0.0.0/8", "::1/128"])

@@ -32,3 +32,7 @@ if env.str("FLEET_PROBE_MIGRATIONS", default=""):
     INSTALLED_APPS = [*INSTALLED_APPS, "tests.fleet.probe"]  # noqa: F405
     TENANT_APPS = [*TENANT_APPS, "tests.fleet.probe"]  # noqa: F405
     MIGRATION_MODULES = {"probe": env.str("FLEET_PROBE_MIGRATIONS")}
+
+# Test receivers listen on loopback over http; the SSRF tests empty the allow-list.
+WEBHOOK_REQUIRE_HTTPS = False
+WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.0/8", "::1/128"]

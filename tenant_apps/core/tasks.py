@@ -1,6 +1,8 @@
 """Periodic jobs of the core, declared in its contract: each runs once per active tenant, in that
 tenant's schema (the fan-out is tenants.fan_out)."""
 
+import datetime as dt
+
 from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
@@ -22,3 +24,15 @@ def sweep_jobs() -> dict:
     """Every minute in every active tenant: jobs that never reached the broker are sent, jobs
     whose worker vanished are queued again or failed (``jobs_sweep``)."""
     return {"schema": connection.schema_name, **jobs_sweep()}
+
+
+@shared_task(name="core.purge_idempotency_records", acks_late=True,
+             autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def purge_idempotency_records() -> dict:
+    """Idempotency keys are honoured for RETENTION_HOURS (docs/api.md); then they go."""
+    from tenant_apps.core.api.idempotency import RETENTION_HOURS
+    from tenant_apps.core.models import IdempotencyRecord
+
+    cutoff = timezone.now() - dt.timedelta(hours=RETENTION_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return {"schema": connection.schema_name, "deleted": deleted}

@@ -4,9 +4,11 @@ with the ``_schema_name`` header), they run in that tenant's schema (tenant-sche
 from celery import shared_task
 from django.db import OperationalError, connection
 
+from tenant_apps.core.events import event_emit
 from tenant_apps.core.services.jobs import job_run
 from tenant_apps.inventory.csv_export import csv_export_run
 from tenant_apps.inventory.csv_import import csv_import_run
+from tenant_apps.inventory.events import import_event
 from tenant_apps.inventory.services import low_stock_check
 
 
@@ -14,7 +16,9 @@ from tenant_apps.inventory.services import low_stock_check
 # redelivered task (acks_late) is harmless, and an import is one transaction, all or nothing.
 @shared_task(name="inventory.run_import", acks_late=True)
 def run_import(*, job_id: int) -> str:
-    return job_run(job_id=job_id, handler=csv_import_run).status
+    job = job_run(job_id=job_id, handler=csv_import_run)
+    event_emit("import.finished", import_event(job))
+    return job.status
 
 
 @shared_task(name="inventory.run_export", acks_late=True)

@@ -41,7 +41,8 @@ def probe_registered(monkeypatch):
 
 def test_the_example_apps_are_registered_with_their_prefixes():
     prefixes = {c.label: c.prefix for c in tenant_app_contracts()}
-    assert prefixes == {"core": "", "inventory": "inventory", "attendance": "attendance"}
+    assert prefixes == {"core": "", "inventory": "inventory", "attendance": "attendance",
+                        "webhooks": "webhooks"}
 
 
 def test_a_registered_app_gets_its_urls_nav_seeding_beat_and_usage(probe_registered, client_for,

@@ -46,7 +46,7 @@ def test_malformed_host_header_is_404(client, db):
 
 def test_custom_domain_reaches_its_tenant(db, tenants, client_for):
     Domain.objects.create(domain="inventory.acme-corp.com", tenant=tenants["acme"],
-                          is_primary=False)
+                          is_primary=False, status="verified")
     client = client_for("acme", role="viewer")
     response = client.get("/api/v1/me", HTTP_HOST="inventory.acme-corp.com")
     # (Django's test client sends its cookies to every host; a browser would not.)
@@ -131,7 +131,7 @@ def test_custom_domain_is_an_allowed_host_only_once_registered(db, tenants, clie
 
     assert "shop.globex.example" not in list(settings.ALLOWED_HOSTS)
     Domain.objects.create(domain="shop.globex.example", tenant=tenants["globex"],
-                          is_primary=False)
+                          is_primary=False, status="verified")
     response = client.get("/login/", HTTP_HOST="shop.globex.example")
     assert response.status_code == 200  # no DisallowedHost (400) from CSRF/common middleware
     assert "shop.globex.example" in list(settings.ALLOWED_HOSTS)
@@ -161,7 +161,8 @@ def test_routing_change_reaches_another_process_within_the_check_interval(
 
 def test_deleted_domain_stops_routing_after_commit(committed_db, scratch_tenant):
     tenant = scratch_tenant()
-    Domain.objects.create(domain="old.scratch.example", tenant=tenant, is_primary=False)
+    Domain.objects.create(domain="old.scratch.example", tenant=tenant, is_primary=False,
+                          status="verified")
     router = HostRouter(check_seconds=0)
     assert router.resolve("old.scratch.example").tenant is not None
     Domain.objects.filter(domain="old.scratch.example").delete()

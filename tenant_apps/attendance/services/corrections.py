@@ -10,10 +10,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tenant_apps.attendance.events import record_event
 from tenant_apps.attendance.models import AttendanceCorrection, AttendanceRecord, Employee, Site
 from tenant_apps.attendance.services.locks import locked
 from tenant_apps.attendance.services.presence import Position, inside_geofence
 from tenant_apps.core.errors import Conflict, InvalidInput, NotFound
+from tenant_apps.core.events import event_emit
 
 CORRECTABLE_FIELDS = ("site", "check_in_at", "check_out_at")
 
@@ -89,6 +91,8 @@ def attendance_record_correct(*, record_id: int, changes: dict[str, Any], reason
         record.check_out_inside_geofence = inside_geofence(site, _position(record, "check_out"))
     record.save()
     AttendanceCorrection.objects.bulk_create(log)
+    event_emit("attendance.corrected", record_event(
+        record, fields=[entry.field for entry in log], reason=reason.strip()[:500]))
     return record
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tenant_apps.attendance.events import record_event
 from tenant_apps.attendance.geo import haversine_m, within_geofence
 from tenant_apps.attendance.models import (
     AttendanceRecord,
@@ -22,6 +23,7 @@ from tenant_apps.attendance.models import (
 )
 from tenant_apps.attendance.services.locks import locked, violated_constraint
 from tenant_apps.core.errors import Conflict, InvalidInput, Unprocessable
+from tenant_apps.core.events import event_emit
 
 # Beyond this, a reading says nothing about where the phone is (cell-tower fixes are ~1-3 km).
 MAX_ACCURACY_M = Decimal(1000)
@@ -99,6 +101,7 @@ def attendance_check_in(*, employee_id: int, source: str, position: Position | N
         if violated_constraint(exc) == OPEN_RECORD_CONSTRAINT:
             raise _already_checked_in() from None
         raise
+    event_emit("attendance.checked_in", record_event(record))
     return record
 
 
@@ -109,7 +112,7 @@ def attendance_check_out(*, employee_id: int, source: str, position: Position | 
     must still be able to check out); ``check_out_inside_geofence`` records where it was."""
     at = at or timezone.now()
     employee = locked(Employee, employee_id, "employee")
-    record = (AttendanceRecord.objects.select_for_update().select_related("site")
+    record = (AttendanceRecord.objects.select_for_update().select_related("site", "employee")
               .filter(employee=employee, check_out_at__isnull=True).first())
     if record is None:
         raise Conflict("This employee is not checked in.", code="not_checked_in")
@@ -125,6 +128,7 @@ def attendance_check_out(*, employee_id: int, source: str, position: Position | 
         record.check_out_accuracy_m = position.accuracy_m
     record.check_out_inside_geofence = inside_geofence(record.site, position)
     record.save()
+    event_emit("attendance.checked_out", record_event(record))
     return record
 
 

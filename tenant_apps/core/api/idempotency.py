@@ -11,11 +11,13 @@ then replays it.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from rest_framework.response import Response
 
 from tenant_apps.core.api.key_authentication import request_api_key
@@ -23,6 +25,9 @@ from tenant_apps.core.errors import Conflict, InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Records older than this are deleted (core.purge_idempotency_records, daily): a retry within
+# the window replays the first response; one after it is a new request.
+RETENTION_HOURS = 24
 
 
 def _fingerprint(request) -> str:
@@ -63,6 +68,10 @@ def idempotent(view_method):
                                [f"\n{caller}\n{request.path}\n{key}"])
             record = (IdempotencyRecord.objects.select_for_update()
                       .filter(key=key, caller=caller, path=request.path).first())
+            if record is not None and record.created_at < timezone.now() - dt.timedelta(
+                    hours=RETENTION_HOURS):
+                record.delete()  # expired (the daily purge has not run yet): a new request
+                record = None
             if record is not None:
                 if record.fingerprint != fingerprint:
                     raise Unprocessable(
@@ -87,4 +96,7 @@ def idempotent(view_method):
                                    code="idempotency_conflict") from None
             return response
 
+    # Read by the OpenAPI post-processing (schema.py), which documents the header on exactly
+    # the operations that honour it.
+    wrapper.idempotent = True
     return wrapper

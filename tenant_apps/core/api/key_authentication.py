@@ -24,7 +24,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         keyword, _, raw_key = header.partition(" ")
         if keyword.lower() != KEYWORD.lower():
-            return None
+            # Said plainly rather than "credentials were not provided": an integrator who
+            # sends a Bearer token (or Basic) did provide some, in a scheme we do not take.
+            shown = keyword[:20] if keyword.isprintable() else "this"
+            raise exceptions.AuthenticationFailed(
+                f"The {shown} authorization scheme is not accepted; send "
+                f"`Authorization: {KEYWORD} <key>` (keys are created by a tenant admin).")
         raw_key = raw_key.strip()
         if not raw_key:
             raise exceptions.AuthenticationFailed("The Api-Key header holds no key.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import NamedTuple
 
 import redis
 from django.conf import settings
@@ -38,6 +39,14 @@ def _redis() -> redis.Redis:
         _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5,
                                        socket_connect_timeout=0.5)
     return _client
+
+
+class RateLimitState(NamedTuple):
+    scope: str
+    limit: int
+    window: int  # seconds
+    remaining: int
+    reset: int  # seconds to the next window
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -74,9 +83,17 @@ class WindowRateThrottle(BaseThrottle):
             # Failing open: an outage of the limiter must not become an outage of the API.
             logger.warning("Rate limiter unavailable; letting the request through")
             return True
+        reset = max(1, math.ceil((window + 1) * duration - now))
+        # For the RateLimit / RateLimit-Policy headers (ratelimit_headers.py): the counter just
+        # read, so the headers cost no extra round trip.
+        django_request = getattr(request, "_request", request)
+        if not hasattr(django_request, "rate_limits"):
+            django_request.rate_limits = []
+        django_request.rate_limits.append(
+            RateLimitState(self.scope, limit, duration, max(0, limit - count), reset))
         if count <= limit:
             return True
-        self._wait = max(1, math.ceil((window + 1) * duration - now))
+        self._wait = reset
         return False
 
     def wait(self) -> float | None:

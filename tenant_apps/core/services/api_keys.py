@@ -5,9 +5,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from tenant_apps.core.errors import InvalidInput, NotFound
+from tenant_apps.core.events import event_emit
 from tenant_apps.core.models import ApiKey, ApiKeyScope
 
 
@@ -21,6 +23,12 @@ class CreatedKey:
     raw_key: str  # shown once, never stored
 
 
+def _key_event(api_key: ApiKey) -> dict:
+    return {"id": api_key.pk, "name": api_key.name, "prefix": api_key.prefix,
+            "scope": api_key.scope}
+
+
+@transaction.atomic
 def api_key_create(*, name: str, scope: str, created_by,
                    expires_at: datetime | None = None) -> CreatedKey:
     prefix = secrets.token_hex(4)
@@ -32,9 +40,11 @@ def api_key_create(*, name: str, scope: str, created_by,
     api_key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key),
                                     scope=ApiKeyScope(scope), created_by=created_by,
                                     expires_at=expires_at)
+    event_emit("api_key.created", _key_event(api_key))
     return CreatedKey(api_key=api_key, raw_key=raw_key)
 
 
+@transaction.atomic
 def api_key_revoke(*, key_id: int) -> ApiKey:
     api_key = ApiKey.objects.filter(pk=key_id).first()
     if api_key is None:
@@ -42,6 +52,7 @@ def api_key_revoke(*, key_id: int) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        event_emit("api_key.revoked", _key_event(api_key))
     return api_key
 
 

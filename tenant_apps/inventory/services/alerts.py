@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from tenant_apps.core.events import events_emit
+from tenant_apps.inventory.events import low_stock_event
 from tenant_apps.inventory.models import LowStockAlert, StockLevel
 
 
@@ -24,12 +27,16 @@ def low_stock_check() -> dict[str, int]:
     unresolved = LowStockAlert.objects.filter(resolved_at__isnull=True)
     low = _low_levels().exclude(Exists(unresolved.filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))))
+    levels = list(low.annotate(reorder=F("product__reorder_level"), sku=F("product__sku"),
+                               code=F("warehouse__code")))
     new_alerts = [
         LowStockAlert(product_id=level.product_id, warehouse_id=level.warehouse_id,
                       quantity=level.quantity, reorder_level=level.reorder)
-        for level in low.annotate(reorder=F("product__reorder_level"))]
+        for level in levels]
     # A concurrent check may have raised some of them since: those are skipped.
-    LowStockAlert.objects.bulk_create(new_alerts, ignore_conflicts=True, batch_size=1000)
+    with transaction.atomic():
+        LowStockAlert.objects.bulk_create(new_alerts, ignore_conflicts=True, batch_size=1000)
+        events_emit("stock.low", [low_stock_event(level) for level in levels])
     recovered = unresolved.exclude(Exists(_low_levels().filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))))
     resolved = recovered.update(resolved_at=now)

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
+from tenant_apps.core.events import event_emit
 from tenant_apps.core.services.model_writes import model_delete, model_save, model_update
+from tenant_apps.inventory.events import product_event
 from tenant_apps.inventory.models import Category, Product, Warehouse
 
 CATEGORY_FIELDS = ("name", "description")
@@ -37,19 +41,30 @@ def category_delete(*, category: Category) -> None:
                                 "category first.")
 
 
+# Atomic: the integration event is written with the change or not at all.
+@transaction.atomic
 def product_create(**fields: Any) -> Product:
-    return model_save(Product(**fields), unique_messages=PRODUCT_UNIQUE)
+    product = model_save(Product(**fields), unique_messages=PRODUCT_UNIQUE)
+    event_emit("product.created", product_event(product))
+    return product
 
 
+@transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
-    return model_update(instance=product, fields=PRODUCT_FIELDS, data=data,
-                        unique_messages=PRODUCT_UNIQUE)[0]
+    product, changed = model_update(instance=product, fields=PRODUCT_FIELDS, data=data,
+                                    unique_messages=PRODUCT_UNIQUE)
+    if changed:
+        event_emit("product.updated", product_event(product))
+    return product
 
 
+@transaction.atomic
 def product_delete(*, product: Product) -> None:
+    deleted = {"id": product.pk, "sku": product.sku}
     model_delete(product, in_use_code="product_in_use",
                  in_use_message="This product has stock movements and cannot be deleted; "
                                 "deactivate it instead.")
+    event_emit("product.deleted", deleted)
 
 
 def warehouse_create(**fields: Any) -> Warehouse:

@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tenant_apps.core.errors import Conflict, InvalidInput
+from tenant_apps.core.events import events_emit
+from tenant_apps.inventory.events import movement_event
 from tenant_apps.inventory.models import (
     MAX_LEVEL,
     MAX_QUANTITY,
@@ -253,6 +255,8 @@ def stock_movements_record(*, movements: Sequence[MovementInput], created_by=Non
                           note=m.note, occurred_at=m.occurred_at or now, created_by=created_by,
                           api_key_prefix=api_key_prefix)
             for m in movements])
+        events_emit("stock.movement.recorded",
+                    [movement_event(m, products, warehouses) for m in created])
     # Hand back fully loaded rows (for the response) without querying them again.
     for movement in created:
         movement.product = products[movement.product_id]
