@@ -21,10 +21,13 @@ api_urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]),
          name="api-docs"),
     *(_mounted(c.prefix, c.api_urls, f"{c.label}-api") for c in _contracts if c.api_urls),
+    # The workspace's custom domains: registry data, so served by the control plane.
+    path("domains", include("tenants.tenant_domain_api")),
 ]
 
 urlpatterns = [
     path("", include("tenant_apps.core.web")),  # dashboard, style guide, settings, API keys
+    path("settings/domains/", include("tenants.tenant_domain_pages")),  # control-plane data
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -33,9 +33,23 @@ def _schema_paths() -> dict[str, dict]:
     return SchemaGenerator().get_schema(request=None, public=True)["paths"]
 
 
+# A detail path's parameter, and the field of the list's rows that fills it (custom domains
+# are addressed by name).
+ROW_KEYS = {"id": "id", "pk": "id", "domain": "domain"}
+DETAIL = re.compile(r"^(.*)/\{(id|pk|domain)\}(/.*)?$")
+
+
 def _list_path_for(detail_path: str) -> str | None:
-    match = re.match(r"^(.*)/\{(id|pk)\}$", detail_path)
+    match = DETAIL.match(detail_path)
     return match.group(1) if match else None
+
+
+def _param_of(detail_path: str) -> str:
+    return DETAIL.match(detail_path).group(2)
+
+
+def _fill(path: str, value) -> str:
+    return path.replace("{" + _param_of(path) + "}", str(value))
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +86,11 @@ def world(django_db_setup, django_db_blocker):
                                        created_by=owner, output_name="products.csv",
                                        output_text="sku,name\nA-ONLY,Secret\n",
                                        result={"rows": 1})
+                    # A custom domain (registry data, in public), for /api/v1/domains.
+                    from tenants.domains import domain_add
+
+                    with schema_context("public"):
+                        domain_add(tenant=tenant, domain="shop.iso-a.example")
                 raw = api_key_create(name="iso", scope="read_write", created_by=owner).raw_key
                 keys[slug] = raw
                 session = TenantClient(slug)
@@ -92,12 +111,12 @@ def _get_paths() -> list[str]:
     return sorted(p for p, ops in paths.items() if "get" in ops and p not in SKIP)
 
 
-def _ids_of(client: TenantClient, list_path: str) -> list:
+def _ids_of(client: TenantClient, list_path: str, key: str = "id") -> list:
     response = client.get(list_path, {"page_size": 5})
     assert response.status_code == 200, (list_path, response.content[:300])
     body = response.json()
     rows = body["results"] if isinstance(body, dict) and "results" in body else body
-    return [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
+    return [row[key] for row in rows if isinstance(row, dict) and key in row]
 
 
 def test_the_schema_lists_the_tenant_apps_endpoints():
@@ -126,16 +145,17 @@ def test_no_row_of_another_tenant_is_ever_visible(world, path, auth):
                 assert body["count"] == (1 if path in own else 0), (path, body)
         return
 
-    list_path = _list_path_for(path.split("/{id}/")[0] + "/{id}" if "/{id}/" in path else path)
+    list_path = _list_path_for(path)
     if list_path is None:
         pytest.skip(f"{path}: no list to take ids from")
-    a_ids = _ids_of(a["session"], list_path)
+    key = ROW_KEYS[_param_of(path)]
+    a_ids = _ids_of(a["session"], list_path, key)
     assert a_ids, f"{list_path}: the demo data has no rows here, so nothing would be proven"
-    b_ids = set(_ids_of(b["session"], list_path))
+    b_ids = set(_ids_of(b["session"], list_path, key))
     for a_id in a_ids:
         if a_id in b_ids:
             continue  # B has its own row with this id (its own key): not A's data
-        concrete = path.replace("{id}", str(a_id))
+        concrete = _fill(path, a_id)
         response = caller.get(concrete)
         assert response.status_code == (403 if list_path == "/api/v1/api-keys"
                                          and auth == "api_key" else 404), (
@@ -148,13 +168,14 @@ def test_writes_aimed_at_another_tenants_ids_are_404_and_change_nothing(world, m
     paths = _schema_paths()
     checked = 0
     for path, ops in sorted(paths.items()):
-        if method not in ops or not path.endswith("{id}"):
+        if method not in ops or not path.endswith(("{id}", "{domain}")):
             continue
         list_path = _list_path_for(path)
-        a_ids = _ids_of(a["session"], list_path)
-        b_ids = set(_ids_of(b, list_path))
+        key = ROW_KEYS[_param_of(path)]
+        a_ids = _ids_of(a["session"], list_path, key)
+        b_ids = set(_ids_of(b, list_path, key))
         for a_id in [i for i in a_ids if i not in b_ids][:2]:
-            concrete = path.replace("{id}", str(a_id))
+            concrete = _fill(path, a_id)
             before = a["session"].get(concrete).content
             response = getattr(b, method)(concrete, {"name": "hijacked"}, format="json")
             assert response.status_code == 404, (method, concrete, response.content[:300])
@@ -202,12 +223,11 @@ def test_every_json_write_refuses_a_field_it_does_not_know(world, method, path):
     takes a JSON body: a serializer that silently drops it loses the caller's data."""
     owner = world["clients"]["iso-a"]["session"]
     concrete = path
-    if "{id}" in path:
-        list_path = _list_path_for(path.split("/{id}/")[0] + "/{id}" if "/{id}/" in path
-                                   else path)
-        ids = _ids_of(owner, list_path)
+    if _list_path_for(path) is not None:
+        list_path = _list_path_for(path)
+        ids = _ids_of(owner, list_path, ROW_KEYS[_param_of(path)])
         assert ids, f"{list_path}: no row to aim the write at"
-        concrete = path.replace("{id}", str(ids[0]))
+        concrete = _fill(path, ids[0])
     response = getattr(owner, method)(concrete, {"zz_not_a_field": 1}, format="json")
     assert response.status_code == 400, (method, concrete, response.status_code,
                                           response.content[:300])
