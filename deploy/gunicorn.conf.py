@@ -34,3 +34,7 @@ if os.path.isdir("/dev/shm"):  # noqa: S108
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# gunicorn's control socket (for `gunicornc`) would go to $HOME/.gunicorn, and the image's home
+# (/app) is read-only for its user: nothing here uses it.
+control_socket_disable = True
