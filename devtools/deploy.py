@@ -612,6 +612,7 @@ def check_stack(stack: Stack, port: int) -> None:
                 raise StepFailed(f"provisioning failed: {job}")
             return job["state"] == "SUCCESS"
         wait_for("provisioning job done", provisioned, 180, 2)
+        ran_in_worker(stack, "tenants.provision")
         tenant = public.json("GET", f"/api/operator/v1/tenants/{slug}")
         if tenant["state"] != "active":
             raise StepFailed(f"tenant is {tenant['state']}: {tenant}")
@@ -635,9 +636,25 @@ def check_stack(stack: Stack, port: int) -> None:
                 raise StepFailed(f"export failed: {state.get('error')}")
             return state["status"] == "succeeded"
         wait_for("export job succeeded", finished, 120, 1)
+        ran_in_worker(stack, "inventory.run_export")
         status, headers, data = tenant_client.request("GET", f"/api/v1/jobs/{job['id']}/download")
         if status != 200 or b"," not in data.partition(b"\n")[0]:
             raise StepFailed(f"download: {status} {headers.get('content-type')} {data[:200]!r}")
+
+    with step("no errors in the logs of migrate, web, worker and beat"):
+        for service in ("migrate", "web", "worker", "beat"):
+            errors = [line for line in stack.logs(service, 10_000).splitlines()
+                      if re.search(r"Traceback|\bERROR\b|CRITICAL", line)]
+            if errors:
+                raise StepFailed(f"{service}:\n" + "\n".join(errors[:20]))
+
+
+def ran_in_worker(stack: Stack, task: str) -> None:
+    """The task ran in the worker container (not eagerly, not elsewhere): Celery logs it."""
+    pattern = re.compile(rf"Task {re.escape(task)}\[[^\]]+\] succeeded")
+    wait_for(f"worker log: {task} succeeded",
+             lambda: pattern.search(stack.logs("worker", 10_000)), 20)
+    log(f"  worker container log: {task} succeeded")
 
 
 def run_tests(args: list[str]) -> int:
