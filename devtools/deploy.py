@@ -64,7 +64,6 @@ MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUFFIX = f"{zlib.crc32(str(ROOT).encode()):08x}"
 PROJECT = f"saasdeploy{SUFFIX}"
 APP_IMAGE = f"localhost/saas-platform:deploytest-{SUFFIX}"
-LABEL = "io.saas-platform.deploytest"
 BASE_DOMAIN = "platform.test"
 
 # --- the stand-in base images -----------------------------------------------------------------
@@ -309,18 +308,23 @@ def ensure_standin(name: str, base: str) -> str:
         for filename, text in files.items():
             (Path(tmp) / filename).write_text(text)
             (Path(tmp) / filename).chmod(0o644 if filename.startswith("local-ca/") else 0o755)
-        podman("build", "--pull=never", "--label", f"{LABEL}.standin={official}", "-t", image,
-               tmp, timeout=900)
+        podman("build", "--pull=never", "-t", image, tmp, timeout=900)
     return image
 
 
 def build_app(python_image: str) -> None:
     with step(f"build deploy/Dockerfile -> {APP_IMAGE} (PYTHON_IMAGE={python_image})"):
+        previous = podman("image", "inspect", "--format", "{{.Id}}", APP_IMAGE, check=False,
+                          quiet=True).stdout.strip()
+        # --layers: every step is cached in podman's storage, so an unchanged lock file skips
+        # the dependency install and unchanged code the whole build.
         podman("build", "--pull=never", "--layers", "-f", str(DOCKERFILE),
-               "--build-arg", f"PYTHON_IMAGE={python_image}", "--label", LABEL, "-t",
-               APP_IMAGE, str(ROOT), timeout=900)
-        # The previous build's image, untagged by this one: not worth keeping.
-        podman("image", "prune", "-f", "--filter", f"label={LABEL}", check=False)
+               "--build-arg", f"PYTHON_IMAGE={python_image}", "-t", APP_IMAGE, str(ROOT),
+               timeout=900)
+        current = podman("image", "inspect", "--format", "{{.Id}}", APP_IMAGE).stdout.strip()
+        if previous and previous != current:
+            # The last run's image, untagged by this build (not its cached layers).
+            podman("rmi", previous, check=False, quiet=True)
 
 
 # --- the compose copy ---------------------------------------------------------------------------
