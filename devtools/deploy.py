@@ -65,6 +65,8 @@ SUFFIX = f"{zlib.crc32(str(ROOT).encode()):08x}"
 PROJECT = f"saasdeploy{SUFFIX}"
 APP_IMAGE = f"localhost/saas-platform:deploytest-{SUFFIX}"
 BASE_DOMAIN = "platform.test"
+# The podman API service of a running check, for `stop` after an interrupted run.
+SERVICE_PID = Path(tempfile.gettempdir()) / f"saas-deploytest-{SUFFIX}.pid"
 
 # --- the stand-in base images -----------------------------------------------------------------
 # Named apart from the official images they stand in for, so that nothing else on this machine
@@ -406,10 +408,13 @@ class Stack:
 
     def start_engine(self) -> None:
         sock = self.workdir / "podman.sock"
+        # Exits by itself after 15 idle minutes should this run be killed before its teardown
+        # (which stops it at once); `stop` kills it by its pid file too.
         self.service = subprocess.Popen(
-            ["podman", "system", "service", "--time=0", f"unix://{sock}"], env=_env(),
+            ["podman", "system", "service", "--time=900", f"unix://{sock}"], env=_env(),
             stdout=subprocess.DEVNULL, stderr=open(self.workdir / "podman-service.log", "w"),  # noqa: SIM115
             start_new_session=True)
+        SERVICE_PID.write_text(str(self.service.pid))
         deadline = time.monotonic() + 30
         while not self._ping(sock):
             if self.service.poll() is not None or time.monotonic() > deadline:
@@ -468,6 +473,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.service.pid, signal.SIGKILL)
                 self.service.wait()
+        SERVICE_PID.unlink(missing_ok=True)
         if self._healthchecks is not None:
             self._healthchecks.join(40)
         remove_leftovers()
@@ -475,6 +481,12 @@ class Stack:
 
 def remove_leftovers() -> None:
     """Containers, networks and volumes of this checkout's stack (an interrupted run)."""
+    if SERVICE_PID.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(SERVICE_PID.read_text())
+            if "podman" in Path(f"/proc/{pid}/cmdline").read_text():
+                os.killpg(pid, signal.SIGTERM)
+        SERVICE_PID.unlink(missing_ok=True)
     if shutil.which("podman") is None:
         return
     project = f"label=com.docker.compose.project={PROJECT}"
