@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # recompiles Django and friends (~3 s). Dependencies are compiled at install time too.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-citus bench bench-quick lint format stop clean
+.PHONY: run test test-citus test-deploy bench bench-quick lint format stop clean
 
 # One line instead of "make: python3.11: No such file or directory" (or uv's version complaint).
 define need_python
@@ -43,6 +43,12 @@ test: .venv/.synced
 test-citus: .venv/.synced
 	@$(PY) -m devtools.citus test $(ARGS)
 
+# The container stack (deploy/README.md): builds deploy/Dockerfile on locally built stand-in base
+# images, brings up docker-compose.yml with podman + docker-compose, checks it from outside, tears
+# it down. Root only (installs Debian's podman & co. when missing); `make test` runs it too.
+test-deploy: .venv/.synced
+	@$(PY) -m devtools.deploy test $(ARGS)
+
 bench: .venv/.synced
 	@for b in bench/[a-z]*.py; do $(PY) $$b || exit 1; done
 
@@ -58,6 +64,7 @@ format: .venv/.synced
 stop: .venv/.synced
 	@$(PY) -m devtools.services stop
 	@$(PY) -m devtools.citus stop
+	@$(PY) -m devtools.deploy stop
 
 clean: stop
 	rm -rf .data

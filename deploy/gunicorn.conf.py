@@ -41,6 +41,10 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
+# gunicorn's control socket (for `gunicornc`) would go to $HOME/.gunicorn, and the image's home
+# (/app) is read-only for its user: nothing here uses it.
+control_socket_disable = True
+
 # Prometheus metrics (/metrics, tenants/metrics.py) from every worker process, not just the one
 # that answers the scrape: each worker writes its counters to files in this directory, set
 # before the workers start (they import prometheus-client after the fork), fresh per start.

@@ -265,8 +265,14 @@ def test_production_settings_pass_the_deploy_security_checks():
 # -- Dockerfile -------------------------------------------------------------------------------
 def test_dockerfile_builds_a_production_image():
     instructions = dockerfile_instructions()
-    froms = [args for instruction, args in instructions if instruction == "FROM"]
-    assert froms and all(f.split()[0] == "python:3.11-slim" for f in froms)
+    # The base is a build argument (`make test-deploy` passes a locally built stand-in);
+    # without one, every stage starts from the official image.
+    defaults = dict(
+        args.partition("=")[::2] for instruction, args in instructions if instruction == "ARG"
+    )
+    froms = [args.split()[0] for instruction, args in instructions if instruction == "FROM"]
+    bases = [re.sub(r"\$\{(\w+)\}", lambda m: defaults[m[1]], f) for f in froms]
+    assert bases and all(base == "python:3.11-slim" for base in bases)
     runs = " ".join(args for instruction, args in instructions if instruction == "RUN")
     assert "uv sync --frozen --no-dev" in runs
     assert "collectstatic --noinput" in runs
@@ -332,3 +338,36 @@ def test_gunicorn_config_sets_only_real_gunicorn_settings():
     # gthread by default: a slow client holds a thread, not the whole worker (deploy/README.md).
     assert namespace["worker_class"] == "gthread" and namespace["threads"] > 1
     assert namespace["workers"] >= 1
+
+
+# -- the copy `make test-deploy` boots (devtools/deploy.py) -----------------------------------
+def test_the_stack_checks_compose_copy_changes_only_what_it_must(tmp_path):
+    """docker-compose 1.29 and podman get a patched copy; it must still be the shipped stack:
+    same services, commands, dependencies, volumes, ports and (equivalent) healthchecks, with
+    only the images, paths and the unsupported top-level `name:` changed."""
+    from devtools import deploy
+
+    images = {name: f"localhost/stand-in/{name}:x" for name in deploy.STANDINS}
+    deploy.compose_copy(tmp_path, images, 18000)
+    copy = yaml.safe_load((tmp_path / "docker-compose.yml").read_text())
+    shipped = compose()
+    assert "name" not in copy
+    assert copy["volumes"] == shipped["volumes"]
+    assert set(copy["services"]) == set(shipped["services"])
+    for name, original in shipped["services"].items():
+        patched = copy["services"][name]
+        for key in ("command", "depends_on", "volumes", "ports", "environment", "restart"):
+            assert patched.get(key) == original.get(key), (name, key)
+        if "healthcheck" in original:
+            test, ours = original["healthcheck"]["test"], patched["healthcheck"]["test"]
+            assert ours == test or (ours[0] == "CMD-SHELL" and test[0] == "CMD"
+                                    and shlex.split(ours[1]) == test[1:]), name
+            rest = {k: v for k, v in original["healthcheck"].items() if k != "test"}
+            assert {k: v for k, v in patched["healthcheck"].items() if k != "test"} == rest
+        if "build" in original:
+            assert patched["image"] == deploy.APP_IMAGE
+        else:
+            assert patched["image"] == images[name]
+    env = (tmp_path / ".env").read_text()
+    assert "DJANGO_SETTINGS_MODULE=saas_platform.settings.production" in env
+    assert re.search(r"^SECRET_KEY=\S{50,}$", env, re.MULTILINE)
