@@ -165,6 +165,17 @@ exec "$@"
 """
 
 
+# nginx:1.27 (the buffering proxy in front of web): Debian's nginx runs the shipped
+# deploy/nginx.conf, mounted at /etc/nginx/nginx.conf as in the official image.
+STANDIN_NGINX = f"""\
+FROM {{base}}
+RUN {APT_INSTALL.format(packages="nginx-light")} \\
+    && rm -f /etc/nginx/sites-enabled/default
+EXPOSE 8080
+CMD ["nginx", "-g", "daemon off;"]
+"""
+
+
 def _local_cas() -> dict[str, str]:
     if not LOCAL_CA_DIR.is_dir():
         return {}
@@ -176,6 +187,7 @@ STANDINS: dict[str, tuple[str, str, dict[str, str]]] = {
     "python": ("python:3.11-slim", STANDIN_PYTHON, _local_cas()),
     "postgres": ("postgres:16", STANDIN_POSTGRES, {"entrypoint.sh": POSTGRES_ENTRYPOINT}),
     "redis": ("redis:7", STANDIN_REDIS, {"entrypoint.sh": REDIS_ENTRYPOINT}),
+    "nginx": ("nginx:1.27", STANDIN_NGINX, {}),
 }
 
 
@@ -353,6 +365,12 @@ def compose_copy(workdir: Path, images: dict[str, str], port: int) -> None:
             patches.append(f"{name}: healthcheck CMD [...] -> the same argv as CMD-SHELL "
                            "(podman 4.3's Docker API splits CMD arguments at spaces, "
                            "podman#26519)")
+        volumes = service.get("volumes") or []
+        absolute = [str(ROOT / v[2:]) if isinstance(v, str) and v.startswith("./") else v
+                    for v in volumes]
+        if absolute != volumes:
+            service["volumes"] = absolute
+            patches.append(f"{name}: bind mounts of the repository's files as absolute paths")
         official = service.get("image")
         for standin, (stands_for, _, _) in STANDINS.items():
             if official == stands_for:

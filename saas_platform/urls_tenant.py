@@ -22,7 +22,7 @@ api_urlpatterns = [
          name="api-docs"),
     *(_mounted(c.prefix, c.api_urls, f"{c.label}-api") for c in _contracts if c.api_urls),
     # The workspace's custom domains: registry data, so served by the control plane.
-    path("domains", include("tenants.tenant_domain_api")),
+    path("", include("tenants.tenant_domain_api")),
 ]
 
 urlpatterns = [

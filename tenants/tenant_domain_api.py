@@ -132,9 +132,10 @@ class TenantDomainCheckView(GenericAPIView):
         return Response(data)
 
 
-# Mounted at /api/v1/domains by saas_platform/urls_tenant.py.
+# Mounted at /api/v1/ by saas_platform/urls_tenant.py: /api/v1/domains[/<domain>[/check]].
 urlpatterns = [
-    path("", TenantDomainsView.as_view(), name="tenant-domain-list"),
-    path("/<str:domain>", TenantDomainView.as_view(), name="tenant-domain-detail"),
-    path("/<str:domain>/check", TenantDomainCheckView.as_view(), name="tenant-domain-check"),
+    path("domains", TenantDomainsView.as_view(), name="tenant-domain-list"),
+    path("domains/<str:domain>", TenantDomainView.as_view(), name="tenant-domain-detail"),
+    path("domains/<str:domain>/check", TenantDomainCheckView.as_view(),
+         name="tenant-domain-check"),
 ]
