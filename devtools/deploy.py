@@ -630,7 +630,7 @@ def check_stack(stack: Stack, port: int) -> None:
         podman("exec", "-e", f"DJANGO_SUPERUSER_EMAIL={email}",
                "-e", f"DJANGO_SUPERUSER_PASSWORD={password}", web,
                "python", "manage.py", "createsuperuser", "--noinput", timeout=120)
-        public.sign_in("/console/login/?next=/console/", email, password)
+        public.sign_in("/login/?next=/console/", email, password)
 
     slug, owner, owner_password = "deploycheck", "owner@deploycheck.test", secrets.token_urlsafe(16)
     with step(f"operator API: provision tenant {slug!r} (a Celery job in the worker)"):

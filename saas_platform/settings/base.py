@@ -27,6 +27,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "shared_apps.accounts",
+    "shared_apps.console",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
