@@ -32,6 +32,10 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    # Before staticfiles: `runserver` leaves /static/ to WhiteNoise, as in production. Django's
+    # own dev handler runs before any middleware and answers a traversal such as
+    # /static/..%2f..%2fmanage.py with a 500 (SuspiciousFileOperation); WhiteNoise, a 404.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
