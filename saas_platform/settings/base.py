@@ -92,6 +92,9 @@ MIDDLEWARE = [
     # and a read retried once on a fresh connection (tenants/outages.py).
     "tenants.outages.OutageMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # Any 4xx under /api/ that Django or a non-DRF view answered in HTML (DEBUG's 404 page, a
+    # 405), in the API's JSON error format: around everything that can refuse a request.
+    "tenants.errors.ApiErrorFormatMiddleware",
     # The tenant is known: log lines and Sentry events carry it.
     "tenants.observability.TenantContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
