@@ -10,6 +10,8 @@ is answered 401 in the error format, saying so.
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from tenant_apps.core.api.authentication import SessionAuthentication
@@ -36,3 +38,20 @@ class OperatorSessionAuthentication(SessionAuthentication):
 
 # The operator API views' ``authentication_classes`` (tenants/api.py).
 OPERATOR_AUTHENTICATION = [RefuseAuthorizationHeader, OperatorSessionAuthentication]
+
+
+class RefuseAuthorizationHeaderScheme(OpenApiAuthenticationExtension):
+    """Nothing for the operator API's schema to offer: it is a refusal, not a way in."""
+
+    target_class = "tenants.operator_auth.RefuseAuthorizationHeader"
+    name: list[str] = []
+
+    def get_security_requirement(self, auto_schema):
+        return None
+
+    def get_security_definition(self, auto_schema):
+        return []
+
+
+class OperatorSessionScheme(SessionScheme):
+    target_class = "tenants.operator_auth.OperatorSessionAuthentication"
