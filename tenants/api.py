@@ -15,6 +15,7 @@ from tenant_apps.core.api.serializers import StrictFieldsMixin
 from tenant_apps.core.errors import NotFound
 from tenants.archive.services import archive_check, recorded_archive
 from tenants.models import Tenant
+from tenants.operator_auth import OPERATOR_AUTHENTICATION
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_list
 from tenants.services import tenant_activate, tenant_suspend
@@ -64,6 +65,8 @@ class JobSerializer(serializers.Serializer):
 
 
 class OperatorView(APIView):
+    # Explicit: the defaults are the tenant API's (API keys, looked up in a tenant schema).
+    authentication_classes = OPERATOR_AUTHENTICATION
     permission_classes = [IsOperator]
     throttle_classes: list = []
 

@@ -27,7 +27,7 @@ import dns.exception
 import dns.resolver
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -78,18 +78,53 @@ def cname_target() -> str:
     return settings.CUSTOM_DOMAIN_CNAME_TARGET or f"domains.{settings.BASE_DOMAIN}"
 
 
+def _canonical(name: str) -> str:
+    return name[4:] if name.startswith("www.") else name
+
+
+def domains_lock(names: list[str]) -> None:
+    """Serialise, until the end of the current transaction, every change that could give one of
+    ``names`` or its ``www.`` twin to a tenant: a transaction-scoped advisory lock per pair,
+    taken in a fixed order (no deadlock between two callers). Row locks cannot do it: the twin
+    being added concurrently has no row yet."""
+    keys = sorted({_canonical(name) for name in names})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                           [f"domain:{key}"])
+
+
+def domains_held_elsewhere(*, names: list[str], tenant_id: int | None) -> list[str]:
+    """Those of ``names`` that another tenant than ``tenant_id`` holds, itself or through its
+    ``www.`` twin (the router serves ``www.<domain>`` as ``<domain>``, so the two must belong to
+    one tenant whatever path adds them: provisioning, the operator API and CLI, the tenant's
+    own domain pages and API)."""
+    wanted = {name: {name, _alias(name)} for name in names}
+    holders = dict(Domain.objects.filter(domain__in=set().union(*wanted.values()))
+                   .exclude(tenant_id=tenant_id).values_list("domain", "tenant_id"))
+    return [name for name, twins in wanted.items() if twins & holders.keys()]
+
+
+def domains_check_free(*, names: list[str], tenant_id: int | None, field: str) -> None:
+    """Conflict (``domain_taken``, a field error on ``field``) when another tenant holds one of
+    ``names`` or its ``www.`` twin."""
+    taken = domains_held_elsewhere(names=names, tenant_id=tenant_id)
+    if taken:
+        raise Conflict("Domain already in use: " + ", ".join(taken), code="domain_taken",
+                       fields={field: [f"{name} (or its www. alias) belongs to another tenant."
+                                       for name in taken]})
+
+
 def domain_add(*, tenant: Tenant, domain: str) -> Domain:
     """Add a custom domain to a tenant, unverified. A domain and its ``www.`` alias belong to
     one tenant: adding either when the other is another tenant's is a 409."""
     name = domain_normalise(domain)
     with transaction.atomic():
-        taken = Domain.objects.select_for_update().filter(domain__in=[name, _alias(name)])
-        for other in taken:
-            if other.tenant_id != tenant.pk:
-                raise Conflict(f"{other.domain} belongs to another tenant.", code="domain_taken",
-                               fields={"domain": [f"{name} or its www. alias is in use."]})
-            if other.domain == name:
-                return other
+        domains_lock([name])
+        domains_check_free(names=[name], tenant_id=tenant.pk, field="domain")
+        existing = tenant.domains.filter(domain=name).first()
+        if existing is not None:
+            return existing
         return Domain.objects.create(domain=name, tenant=tenant, is_primary=False)
 
 

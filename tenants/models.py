@@ -81,6 +81,19 @@ class Domain(DomainMixin):
     def __str__(self) -> str:
         return self.domain
 
+    def clean(self) -> None:
+        # The console's domain form: the one-tenant rule of every service path
+        # (tenants/domains.py), as a field error.
+        from django.core.exceptions import ValidationError
+
+        from tenants.domains import domains_held_elsewhere
+
+        super().clean()
+        name = (self.domain or "").strip().lower()
+        if name and domains_held_elsewhere(names=[name], tenant_id=self.tenant_id):
+            raise ValidationError({"domain": f"{name} (or its www. alias) belongs to another "
+                                             "tenant."})
+
 
 # The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
 from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401

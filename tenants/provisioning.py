@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.core.errors import Conflict, InvalidInput
+from tenants.domains import domains_check_free, domains_lock
 from tenants.locks import run_in_progress, run_lock
 from tenants.models import Domain, Tenant, TenantState
 from tenants.schema.create import schema_create, schema_drop
@@ -108,11 +109,9 @@ def registration_check_free(*, slug: str, domains: list[str], resuming: bool = F
         raise Conflict(f"A tenant with slug '{slug}' already exists ({existing.state}).",
                        code="tenant_exists", fields={"slug": ["This slug is taken."]})
     wanted = [f"{slug}.{settings.BASE_DOMAIN}", *domains]
-    taken = list(Domain.objects.filter(domain__in=wanted).exclude(tenant__slug=slug)
-                 .values_list("domain", flat=True))
-    if taken:
-        raise Conflict("Domain already in use: " + ", ".join(taken), code="domain_taken",
-                       fields={"domains": [f"{d} is already in use." for d in taken]})
+    # A custom domain's www. twin counts: it is served as the domain (tenants/domains.py).
+    domains_check_free(names=wanted, tenant_id=existing.pk if existing else None,
+                       field="domains")
 
 
 def _domain_problems(domain: str) -> list[str]:
@@ -191,10 +190,15 @@ def _create_domains(ctx: ProvisionContext) -> None:
 def domains_create(*, tenant: Tenant, custom: list[str]) -> None:
     """The primary domain ``<slug>.<BASE_DOMAIN>`` and the custom ones (idempotent)."""
     primary = f"{tenant.slug}.{settings.BASE_DOMAIN}"
-    Domain.objects.get_or_create(domain=primary, defaults={"tenant": tenant, "is_primary": True})
-    for domain in custom:
-        Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant,
-                                                              "is_primary": False})
+    with transaction.atomic():
+        # Checked again under the lock: the validate step ran before, outside it.
+        domains_lock([primary, *custom])
+        domains_check_free(names=[primary, *custom], tenant_id=tenant.pk, field="domains")
+        Domain.objects.get_or_create(domain=primary, defaults={"tenant": tenant,
+                                                               "is_primary": True})
+        for domain in custom:
+            Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant,
+                                                                  "is_primary": False})
 
 
 def _activate(ctx: ProvisionContext) -> None:

@@ -76,11 +76,13 @@ class TenantDomainsView(GenericAPIView):
     permission_classes = [ADMIN_ONLY]
     serializer_class = DomainSerializer
     queryset = Domain.objects.none()  # for the schema; rows come from custom_domains()
+    search_fields = ["domain"]
+    ordering_fields = ["domain", "status", "created_at", "verified_at"]
 
     @extend_schema(responses=DomainSerializer(many=True))
     def get(self, request: Request) -> Response:
         with public_registry():
-            page = self.paginate_queryset(custom_domains(request.tenant))
+            page = self.paginate_queryset(self.filter_queryset(custom_domains(request.tenant)))
             data = DomainSerializer(page, many=True).data
         return self.get_paginated_response(data)
 

@@ -34,6 +34,10 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    # Before staticfiles: `runserver` leaves /static/ to WhiteNoise, as in production. Django's
+    # own dev handler runs before any middleware and answers a traversal such as
+    # /static/..%2f..%2fmanage.py with a 500 (SuspiciousFileOperation); WhiteNoise, a 404.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -90,6 +94,9 @@ MIDDLEWARE = [
     # and a read retried once on a fresh connection (tenants/outages.py).
     "tenants.outages.OutageMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # Any 4xx under /api/ that Django or a non-DRF view answered in HTML (DEBUG's 404 page, a
+    # 405), in the API's JSON error format: around everything that can refuse a request.
+    "tenants.errors.ApiErrorFormatMiddleware",
     # The tenant is known: log lines and Sentry events carry it.
     "tenants.observability.TenantContextMiddleware",
     "django.middleware.security.SecurityMiddleware",

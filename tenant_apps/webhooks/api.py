@@ -73,6 +73,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [AdminOnly]
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
+    search_fields = ["event__type", "endpoint__url", "last_error"]
     ordering_fields = ["created_at", "id"]
 
     def get_queryset(self):

@@ -1,6 +1,7 @@
 """Static files (the console's and the API docs' CSS and JavaScript) are served by the web
 process itself, through WhiteNoise: a deployment needs no proxy rule for /static/."""
 
+import io
 import os
 import re
 import subprocess
@@ -77,3 +78,48 @@ def test_production_serves_collected_hashed_files_with_far_future_caching(tmp_pa
     assert "immutable" in seen["cache"] and "max-age=315360000" in seen["cache"]
     assert seen["encoding"] == "gzip"
     assert seen["plain_status"] == 200  # unhashed names still work, with a short max-age
+
+
+TRAVERSALS = ["/static/..%2f..%2fmanage.py", "/static/../../manage.py",
+              "/static/..%2f..%2fsaas_platform%2fsettings%2fbase.py",
+              "/static/%2e%2e/%2e%2e/manage.py", "/static/admin/..%2f..%2f..%2fpyproject.toml"]
+
+
+@pytest.mark.parametrize("host", ["localhost", "acme.localhost"])
+def test_make_runs_server_answers_a_path_traversal_under_static_with_a_404(db, host,
+                                                                           settings):
+    """``make run`` is ``manage.py runserver`` with DEBUG on: the WSGI handler that command
+    builds (with whatever wraps it) must answer a traversal 404, not a 500, and still serve
+    real files."""
+    from django.core import signals
+    from django.core.management import get_commands, load_command_class
+    from django.db import close_old_connections
+
+    settings.DEBUG = True
+    command = load_command_class(get_commands()["runserver"], "runserver")
+    options = vars(command.create_parser("manage.py", "runserver").parse_args([]))
+    handler = command.get_handler(**options)
+
+    def call(path: str) -> tuple[int, bytes]:
+        from urllib.parse import unquote
+
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": unquote(path), "QUERY_STRING": "",
+                   "SERVER_NAME": host, "SERVER_PORT": "80", "HTTP_HOST": host,
+                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+                   "wsgi.errors": sys.stderr}
+        status = []
+        body = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
+        return int(status[0].split()[0]), body
+
+    # Django's own handler would close the test's transaction around each request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        assert call("/static/admin/css/base.css")[0] == 200
+        for path in TRAVERSALS:
+            status, body = call(path)
+            assert status == 404, (path, status)
+            assert b"DJANGO_SETTINGS_MODULE" not in body and b"[tool." not in body
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

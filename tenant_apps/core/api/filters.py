@@ -115,7 +115,12 @@ class StrictOrderingFilter(OrderingFilter):
                                        "descending)."]})
         return valid
 
-
+    def get_schema_operation_parameters(self, view):
+        # Likewise: no ordering_fields, no ?ordering= in the schema (DRF's default, "every
+        # serializer field", would offer computed fields the database cannot order by).
+        if getattr(view, "ordering_fields", None) is None:
+            return []
+        return super().get_schema_operation_parameters(view)
 
 
 class BoundedSearchFilter(SearchFilter):
@@ -125,6 +130,13 @@ class BoundedSearchFilter(SearchFilter):
 
     max_length = 200
     max_terms = 10
+
+    def get_schema_operation_parameters(self, view):
+        # DRF advertises ?search= on every list, searchable or not; a list without
+        # search_fields would ignore it (a FilterSet may still declare its own ``search``).
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)
 
     def get_search_terms(self, request):
         raw = request.query_params.get(self.search_param, "")

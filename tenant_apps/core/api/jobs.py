@@ -32,6 +32,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     serializer_class = JobSerializer
     permission_classes = [role_required(read=Role.VIEWER)]
+    # ?search=products finds the product exports and imports, ?search=warehouse the jobs whose
+    # message or error names one.
+    search_fields = ["kind", "message", "output_name", "error"]
+    ordering_fields = ["id", "created_at", "started_at", "finished_at", "kind", "status"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

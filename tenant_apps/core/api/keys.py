@@ -40,6 +40,8 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ApiKeySerializer
     permission_classes = [role_required(read=Role.ADMIN, write=Role.ADMIN), SessionOnly]
     queryset = ApiKey.objects.select_related("created_by")
+    search_fields = ["name", "prefix"]
+    ordering_fields = ["id", "name", "created_at", "last_used_at", "expires_at"]
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     def create(self, request):

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.response import Response
 
 from tenant_apps.core.api.permissions import role_required
 from tenant_apps.core.roles import Role
@@ -41,6 +42,17 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer) -> None:
         serializer.instance = self.update_service(**{self.entity: serializer.instance},
                                                   data=serializer.validated_data)
+
+    def update(self, request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        # The whole row, PATCH or PUT, rendered by a serializer that is not partial: a partial
+        # one leaves out each read-only field whose source is missing (an employee's
+        # user_email when it has no user) instead of giving its null, and the schema says
+        # every field is there.
+        return Response(self.get_serializer(serializer.instance).data)
 
     def perform_destroy(self, instance) -> None:
         self.delete_service(**{self.entity: instance})
