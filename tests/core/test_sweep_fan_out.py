@@ -1,5 +1,6 @@
-"""The every-minute job sweeper visits only the tenants that have jobs (plus an hourly full
-pass), not every tenant every minute: at 10,000 tenants that was 10,000 tasks a minute."""
+"""The every-minute sweepers (jobs, webhook deliveries) visit only the tenants that have work
+for them (plus an hourly full pass), not every tenant every minute: at 10,000 tenants that was
+10,000 tasks a minute each."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from tenant_apps.core.models import Job, JobStatus
 from tenant_apps.core.services.jobs import SWEEP_TASK, job_start
 from tenant_apps.core.services.work_marks import work_look_time, work_mark, work_unmark
 from tenant_apps.core.tasks import sweep_jobs
+from tenant_apps.webhooks.listener import DISPATCH_TASK
+from tenant_apps.webhooks.models import Delivery
+from tenant_apps.webhooks.services import endpoint_create, endpoint_send_test
+from tenant_apps.webhooks.tasks import dispatch_due
 from tenants.tasks import fan_out_targets
 from tests.core.jobtasks import stalling_job
 
@@ -19,9 +24,11 @@ from tests.core.jobtasks import stalling_job
 def marks():
     """A clean slate, with this hour's full pass already done (so only marks count)."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [f"fleet:work:{SWEEP_TASK}", f"fleet:full-pass:{SWEEP_TASK}"]
+    keys = [f"fleet:{kind}:{task}" for task in (SWEEP_TASK, DISPATCH_TASK)
+            for kind in ("work", "full-pass")]
     client.delete(*keys)
-    client.set(keys[1], "1", ex=3600)
+    for task in (SWEEP_TASK, DISPATCH_TASK):
+        client.set(f"fleet:full-pass:{task}", "1", ex=3600)
     yield client
     client.delete(*keys)
 
@@ -64,3 +71,17 @@ def test_a_lost_mark_is_caught_by_the_full_pass(marks, tenants, in_tenant):
     full = fan_out_targets(SWEEP_TASK)
     assert {t.schema_name for t in tenants.values()} <= set(full)
     assert tenants["globex"].schema_name not in fan_out_targets(SWEEP_TASK)  # once an hour
+
+
+def test_the_webhook_dispatcher_goes_only_to_tenants_with_pending_deliveries(
+        marks, tenants, in_tenant, django_capture_on_commit_callbacks):
+    assert fan_out_targets(DISPATCH_TASK) == []
+    with in_tenant("initech"), django_capture_on_commit_callbacks(execute=True):
+        endpoint = endpoint_create(url="https://hooks.example.com/in", events=["product.created"])
+        delivery = endpoint_send_test(endpoint=endpoint)
+    assert fan_out_targets(DISPATCH_TASK) == [tenants["initech"].schema_name]
+    with in_tenant("initech"):
+        assert dispatch_due.run()["idle"] is False  # pending (due or waiting for a retry)
+        Delivery.objects.filter(pk=delivery.pk).update(status="succeeded")
+        assert dispatch_due.run()["idle"] is True
+    assert fan_out_targets(DISPATCH_TASK) == []
