@@ -18,12 +18,22 @@ disturbs no one: N tenants provisioned (the last 50 from the pool), then
 The AddFields go to the ``probe`` test app (tests/fleet/probe, migrations written to a temporary
 package), installed with the test settings, so the real apps' migrations are untouched.
 
-    .venv/bin/python bench/fleet.py [--quick | --tenants 10000]
+    .venv/bin/python bench/fleet.py [--quick | --tenants 10000] [--fill-jobs N] [--dt-sample N]
+
+At 10,000 tenants a sequential run takes hours on a 2-core machine (provisioning alone ~0.2-0.5 s
+per tenant; django-tenants ~0.25-0.6 s per schema per command), so two options shorten it, both
+reported in the JSON: ``--fill-jobs N`` provisions the tenants between the first and the last
+100 (which are always provisioned one at a time and give the cold p50 figures) from N processes;
+``--dt-sample N`` runs django-tenants' ``migrate_schemas`` on N of the schemas only and
+extrapolates linearly to the fleet (``dt_*_s`` then say ``dt_sample_tenants``; its per-schema
+cost does not fall with fleet size, so the extrapolation favours django-tenants if anything).
 """
 
 from __future__ import annotations
 
 import io
+import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -35,6 +45,71 @@ from pathlib import Path
 import _common as common
 
 POOL_SAMPLES = 50
+UNBOUNDED_SCHEMAS = 2000
+
+
+def _partial(result: dict) -> None:
+    # A long run's figures so far, on stderr: a run stopped before the end still tells something.
+    common.log(f"partial {json.dumps(result, sort_keys=True)}")
+
+
+def _fill_one_slice(slugs: list[str]) -> None:
+    from django.db import connection
+
+    from tenants.provisioning import tenant_provision
+
+    connection.close()  # the parent's socket is not ours to share
+    for slug in slugs:
+        tenant_provision(slug=slug, name=slug, owner_email=f"o@{slug}.example")
+    connection.close()
+
+
+def _fill_parallel(indexes: range, jobs: int) -> None:
+    """Provision fleet tenants ``indexes`` from ``jobs`` forked processes (not timed: the cold
+    p50 comes from the tenants provisioned one at a time before and after)."""
+    from django.db import connections
+
+    connections.close_all()
+    slugs = [f"fleet{i:05d}" for i in indexes]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for done, _ in enumerate(pool.imap_unordered(
+                _fill_one_slice, [slugs[k:k + 50] for k in range(0, len(slugs), 50)]), 1):
+            if done % 20 == 0:
+                common.log(f"fill: {100 + done * 50} tenants, "
+                           f"{done * 50 / (time.perf_counter() - started):.1f}/s")
+    common.log(f"fill: {len(slugs)} tenants by {jobs} processes in "
+               f"{time.perf_counter() - started:.0f}s")
+
+
+def _dt_sample(sample: int, result: dict):
+    """(scale, context): django-tenants on every schema, or on ``sample`` of them (spread over
+    the fleet) with its times scaled up linearly."""
+    import contextlib
+    from unittest import mock
+
+    from tenants.models import Tenant
+
+    total = Tenant.objects.count()
+    if not sample or sample >= total:
+        return 1.0, contextlib.nullcontext()
+    schemas = list(Tenant.objects.order_by("pk").values_list("schema_name", flat=True))
+    chosen = schemas[:: max(1, len(schemas) // sample)][:sample]
+    result["dt_sample_tenants"] = len(chosen)
+    only = type("SampleTenants", (), {"objects": Tenant.objects.filter(schema_name__in=chosen)})
+
+    class _Sampled:
+        # migrate_schemas lists tenants through get_tenant_model().objects: that, narrowed.
+        def __enter__(self):
+            self._patch = mock.patch(
+                "django_tenants.management.commands.migrate_schemas.get_tenant_model",
+                return_value=only)
+            self._patch.start()
+
+        def __exit__(self, *exc):
+            self._patch.stop()
+
+    return total / len(chosen), _Sampled()
 
 
 def _migration(package: Path, number: int, name: str, previous: str | None, ops: str) -> str:
@@ -61,9 +136,19 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def _arguments(parser) -> None:
+    parser.add_argument("--tenants", type=int, default=None,
+                        help="tenants (default 1,000; --quick 300)")
+    parser.add_argument("--fill-jobs", type=int, default=1,
+                        help="processes provisioning the tenants between the first and last "
+                             "100 (default 1: all one at a time)")
+    parser.add_argument("--dt-sample", type=int, default=0,
+                        help="run django-tenants on this many schemas only and extrapolate "
+                             "(default 0: on all)")
+
+
 def main() -> None:
-    args = common.parse_args(__doc__.splitlines()[0], lambda p: p.add_argument(
-        "--tenants", type=int, default=None, help="tenants (default 1,000; --quick 300)"))
+    args = common.parse_args(__doc__.splitlines()[0], _arguments)
     count = args.tenants or (300 if args.quick else 1000)
     import pgserver
 
@@ -100,7 +185,14 @@ def main() -> None:
         call_command("migrate_all", verbosity=0)
         common.log(f"public and template migrated in {time.perf_counter() - started:.1f}s")
         cold: list[float] = []
-        for i in range(count - POOL_SAMPLES):
+        fleet = count - POOL_SAMPLES
+        bulk = range(100, fleet - 100) if args.fill_jobs > 1 and fleet > 300 else range(0)
+        for i in range(fleet):
+            if i in bulk:
+                if i == bulk.start:
+                    _fill_parallel(bulk, args.fill_jobs)
+                    result["fill_jobs"] = args.fill_jobs
+                continue
             slug = f"fleet{i:05d}"
             t0 = time.perf_counter()
             tenant_provision(slug=slug, name=slug, owner_email=f"o@{slug}.example")
@@ -121,12 +213,15 @@ def main() -> None:
         result["cold_provision_p50_first100_ms"] = round(statistics.median(cold[:100]), 1)
         result["cold_provision_p50_last100_ms"] = round(statistics.median(cold[-100:]), 1)
         result["pool_provision_p50_ms"] = round(statistics.median(pooled), 1)
+        _partial(result)
 
         out = io.StringIO()
         result["noop_s"] = round(_timed(lambda: call_command("migrate_all", verbosity=0,
                                                              stdout=out)), 2)
-        result["dt_noop_s"] = round(_timed(lambda: call_command(
-            "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
+        dt_scale, dt_tenants = _dt_sample(args.dt_sample, result)
+        with dt_tenants:
+            result["dt_noop_s"] = round(dt_scale * _timed(lambda: call_command(
+                "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
         common.log(f"noop: ours {result['noop_s']}s, django-tenants {result['dt_noop_s']}s")
 
         previous = _migration(package, 2, "weight", previous,
@@ -135,18 +230,21 @@ def main() -> None:
         result["addfield_s"] = round(_timed(lambda: call_command(
             "migrate_all", verbosity=0, stdout=out)), 2)
         common.log(f"addfield: ours {result['addfield_s']}s")
+        _partial(result)
         previous = _migration(package, 3, "size", previous,
                               'migrations.AddField("thing", "size", '
                               "models.IntegerField(null=True)),")
-        result["dt_addfield_standard_s"] = round(_timed(lambda: call_command(
-            "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
+        with dt_tenants:
+            result["dt_addfield_standard_s"] = round(dt_scale * _timed(lambda: call_command(
+                "migrate_schemas", interactive=False, verbosity=0, stdout=out)), 2)
         common.log(f"addfield: django-tenants standard {result['dt_addfield_standard_s']}s")
         previous = _migration(package, 4, "colour", previous,
                               'migrations.AddField("thing", "colour", '
                               "models.CharField(max_length=10, default='red')),")
         connection.close()
-        with override_settings(TENANT_MULTIPROCESSING_MAX_PROCESSES=os.cpu_count() or 2):
-            result["dt_addfield_multiprocessing_s"] = round(_timed(lambda: call_command(
+        with dt_tenants, override_settings(
+                TENANT_MULTIPROCESSING_MAX_PROCESSES=os.cpu_count() or 2):
+            result["dt_addfield_multiprocessing_s"] = round(dt_scale * _timed(lambda: call_command(
                 "migrate_schemas", interactive=False, verbosity=0, executor="multiprocessing",
                 stdout=out)), 2)
         common.log(f"addfield: django-tenants multiprocessing "
@@ -154,6 +252,7 @@ def main() -> None:
         result["dt_addfield_s"] = min(result["dt_addfield_standard_s"],
                                       result["dt_addfield_multiprocessing_s"])
         result["speedup_addfield"] = round(result["dt_addfield_s"] / result["addfield_s"], 1)
+        _partial(result)
         result.update(_backend_rss(socket_dir))
         result.update(_catalog_size())
     finally:
@@ -184,10 +283,13 @@ def _backend_rss(socket_dir: str) -> dict:
                        "AND relnamespace = 'tenant_template'::regnamespace")
         tables = [row[0] for row in cursor.fetchall()]
     out = {}
-    for label, limit in (("recycled", settings.TENANT_CONNECTION_MAX_SCHEMAS),
-                         ("unbounded", len(schemas) + 1)):
+    # Without recycling, at most UNBOUNDED_SCHEMAS: the growth is linear (~0.6 MB per schema),
+    # and 10,000 schemas would take one backend to ~6 GB on a shared machine.
+    for label, limit, sweep in (
+            ("recycled", settings.TENANT_CONNECTION_MAX_SCHEMAS, schemas),
+            ("unbounded", len(schemas) + 1, schemas[:UNBOUNDED_SCHEMAS])):
         peak, conn, served, curve = 0.0, None, 0, []
-        for index, schema in enumerate(schemas):
+        for index, schema in enumerate(sweep):
             if conn is None or served >= limit:
                 if conn is not None:
                     conn.close()
@@ -199,7 +301,7 @@ def _backend_rss(socket_dir: str) -> dict:
             for table in tables:
                 conn.execute(f"SELECT * FROM {table} LIMIT 1")  # noqa: S608
             served += 1
-            if index % 50 == 49 or index == len(schemas) - 1:
+            if index % 50 == 49 or index == len(sweep) - 1:
                 status = Path(f"/proc/{pid}/status").read_text()
                 rss = int(next(line.split()[1] for line in status.splitlines()
                                if line.startswith("RssAnon:"))) / 1024
@@ -207,6 +309,7 @@ def _backend_rss(socket_dir: str) -> dict:
                 curve.append((index + 1, round(rss, 1)))
         conn.close()
         out[f"backend_rss_mb_max_{label}"] = round(peak, 1)
+        out[f"backend_rss_schemas_{label}"] = len(sweep)
         common.log(f"backend RSS ({label}): {curve[:: max(1, len(curve) // 10)]}")
     out["backend_rss_mb_max"] = out["backend_rss_mb_max_recycled"]
     return out

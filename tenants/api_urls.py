@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import api, domain_api
+from tenants import api, domain_api, fleet_api
 
 urlpatterns = [
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("tenants/<slug:slug>/domains/<str:domain>/check",
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
+    *fleet_api.urlpatterns,
 ]

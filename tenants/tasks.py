@@ -2,6 +2,8 @@
 step as task progress (state PROGRESS with ``{"step", "index", "total"}`` in its meta, readable
 through AsyncResult and the operator API's /jobs/{id})."""
 
+import logging
+
 from celery import current_app, shared_task
 
 from tenants.archive.services import (
@@ -14,6 +16,8 @@ from tenants.domains import domains_check_all
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import provisioning_resume_stuck, tenant_provision
 from tenants.selectors import tenants_active
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="tenants.provision", acks_late=True, max_retries=0)
@@ -61,12 +65,31 @@ def restore_tenant(self, *, slug: str) -> dict:
 @shared_task(name="tenants.fan_out", acks_late=True)
 def fan_out(task_name: str) -> int:
     """Send ``task_name`` once to every active tenant, to run in that tenant's schema. The beat
-    schedules this for each periodic job a tenant app declares in its contract."""
+    schedules this for each periodic job a tenant app declares in its contract. A job declared
+    ``marked_only`` goes only to the active tenants marked as having work for it (one Redis
+    read, one query), except on its full pass (every tenant, at most once an hour, and at once
+    when Redis cannot say)."""
     count = 0
-    for schema_name in tenants_active().values_list("schema_name", flat=True):
+    for schema_name in fan_out_targets(task_name):
         current_app.send_task(task_name, headers={"_schema_name": schema_name})
         count += 1
     return count
+
+
+def fan_out_targets(task_name: str) -> list[str]:
+    import redis
+
+    from tenant_apps.core.contract import periodic_jobs
+    from tenant_apps.core.services.work_marks import work_full_pass_due, work_marked
+
+    active = tenants_active().values_list("schema_name", flat=True)
+    if any(job.task == task_name and job.marked_only for job in periodic_jobs()):
+        try:
+            if not work_full_pass_due(task_name):
+                active = active.filter(schema_name__in=work_marked(task_name))
+        except redis.RedisError:
+            logger.warning("Work marks unreadable: %s goes to every tenant", task_name)
+    return list(active)
 
 
 @shared_task(name="tenants.sweep", acks_late=True, ignore_result=True)

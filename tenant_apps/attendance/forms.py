@@ -11,6 +11,7 @@ from django import forms
 from tenant_apps.attendance.models import MAX_RADIUS_M, Employee, Shift, ShiftAssignment, Site
 from tenant_apps.attendance.services import MAX_ACCURACY_M, Position
 from tenant_apps.core.crud import ServiceModelForm
+from tenant_apps.core.forms import ListedModelChoiceField
 
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
 
@@ -97,7 +98,7 @@ class PresenceForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    site = forms.ModelChoiceField(label="Site", queryset=Site.objects.all())
+    site = ListedModelChoiceField(label="Site", queryset=Site.objects.all())
     check_in_at = forms.DateTimeField(label="Checked in", widget=forms.DateTimeInput(
         attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     check_out_at = forms.DateTimeField(label="Checked out", required=False,
@@ -109,7 +110,7 @@ class CorrectionForm(forms.Form):
 
 
 class TimesheetForm(forms.Form):
-    employee = forms.ModelChoiceField(label="Employee", queryset=Employee.objects.all())
+    employee = ListedModelChoiceField(label="Employee", queryset=Employee.objects.all())
     month = forms.RegexField(label="Month", regex=r"^20[0-9]{2}-(0[1-9]|1[0-2])$",
                              widget=forms.TextInput(attrs={"type": "month"}),
                              error_messages={"invalid": "Use YYYY-MM, e.g. 2026-03."})

@@ -16,7 +16,8 @@ class CoreConfig(AppConfig):
         periodic_jobs=(PeriodicJob("clear-expired-sessions", "core.clear_expired_sessions",
                                    {"minute": 17, "hour": 3}),
                        # The jobs' outbox and watchdog (tenant_apps.core.services.jobs).
-                       PeriodicJob("sweep-jobs", "core.sweep_jobs", {"minute": "*"}),
+                       PeriodicJob("sweep-jobs", "core.sweep_jobs", {"minute": "*"},
+                                   marked_only=True),
                        PeriodicJob("purge-idempotency-records",
                                    "core.purge_idempotency_records", {"minute": 23})),
         usage_counters={"members": "accounts.User", "api_keys": "core.ApiKey",

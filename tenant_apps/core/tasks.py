@@ -8,7 +8,8 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from tenant_apps.core.services.jobs import jobs_sweep
+from tenant_apps.core.services.jobs import SWEEP_TASK, jobs_outstanding, jobs_sweep
+from tenant_apps.core.services.work_marks import work_look_time, work_unmark
 
 
 @shared_task(name="core.clear_expired_sessions", acks_late=True,
@@ -19,11 +20,18 @@ def clear_expired_sessions() -> dict:
     return {"schema": connection.schema_name, "deleted": deleted}
 
 
-@shared_task(name="core.sweep_jobs", acks_late=True, ignore_result=True)
+@shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def sweep_jobs() -> dict:
-    """Every minute in every active tenant: jobs that never reached the broker are sent, jobs
-    whose worker vanished are queued again or failed (``jobs_sweep``)."""
-    return {"schema": connection.schema_name, **jobs_sweep()}
+    """Every minute in each tenant marked as having jobs (``job_start`` marks it; an hourly
+    full pass visits all): jobs that never reached the broker are sent, jobs whose worker
+    vanished are queued again or failed (``jobs_sweep``). With no job left queued or running,
+    the tenant's mark is cleared and the fan-out stops visiting it."""
+    looked_at = work_look_time()
+    counts = jobs_sweep()
+    idle = not jobs_outstanding()
+    if idle and looked_at:
+        work_unmark(SWEEP_TASK, looked_at=looked_at)
+    return {"schema": connection.schema_name, "idle": idle, **counts}
 
 
 @shared_task(name="core.purge_idempotency_records", acks_late=True,

@@ -12,6 +12,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from tenant_apps.core.crud import ServiceModelForm
+from tenant_apps.core.forms import ListedModelChoiceField
 from tenant_apps.inventory.models import (
     MAX_QUANTITY,
     QUANTITY_PLACES,
@@ -78,9 +79,9 @@ class MovementForm(forms.Form):
     sku = forms.CharField(label="Product SKU", max_length=64)
     quantity = forms.DecimalField(label="Quantity", min_value=Decimal("0.001"),
                                   max_value=MAX_QUANTITY, decimal_places=QUANTITY_PLACES)
-    from_warehouse = forms.ModelChoiceField(label="From warehouse", required=False,
+    from_warehouse = ListedModelChoiceField(label="From warehouse", required=False,
                                             queryset=Warehouse.objects.all())
-    to_warehouse = forms.ModelChoiceField(label="To warehouse", required=False,
+    to_warehouse = ListedModelChoiceField(label="To warehouse", required=False,
                                           queryset=Warehouse.objects.all())
     reference = forms.CharField(label="Reference", max_length=100, required=False,
                                 help_text="Delivery note, order number…")

@@ -19,7 +19,8 @@ class WebhooksConfig(AppConfig):
         demo_seeder="tenant_apps.webhooks.demo.seed",
         periodic_jobs=(
             # Retries after long waits, and deliveries whose worker died mid-attempt.
-            PeriodicJob("webhooks-dispatch-due", "webhooks.dispatch_due", {"minute": "*"}),
+            PeriodicJob("webhooks-dispatch-due", "webhooks.dispatch_due", {"minute": "*"},
+                        marked_only=True),
             PeriodicJob("webhooks-purge-log", "webhooks.purge_log", {"minute": 41, "hour": 4}),
         ),
         usage_counters={"webhook_endpoints": "webhooks.Endpoint"},

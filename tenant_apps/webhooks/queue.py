@@ -19,6 +19,9 @@ import threading
 from celery import current_app
 from django.db import connection, transaction
 
+from tenant_apps.core.services.work_marks import work_mark
+from tenant_apps.webhooks.listener import DISPATCH_TASK
+
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "webhooks.deliver"
@@ -79,6 +82,7 @@ def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
     """Queue the deliveries once the transaction that wrote them commits (never before: a
     worker must find them; never after a rollback: nothing may be sent)."""
     schema = connection.schema_name
+    work_mark(DISPATCH_TASK)  # the per-minute sweeper visits this tenant until none is pending
 
     def hand_over() -> None:
         _ensure_sender()

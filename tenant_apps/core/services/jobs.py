@@ -29,6 +29,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tenant_apps.core.models import Job, JobStatus
+from tenant_apps.core.services.work_marks import work_mark
+
+# The periodic sweeper's task: its fan-out visits only the tenants marked for it (work_marks).
+SWEEP_TASK = "core.sweep_jobs"
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ def job_start(*, kind: str, task, created_by=None, params: dict | None = None,
     outage does not fail the caller: the job stays queued and the sweeper sends it later."""
     job = Job.objects.create(kind=kind, created_by=created_by, params=params or {},
                              input_text=input_text, task_name=task.name)
+    # Marked before the send: if the broker is down, the sweeper's fan-out visits this tenant.
+    work_mark(SWEEP_TASK)
     transaction.on_commit(lambda: job_send(job=job))
     return job
 
@@ -128,6 +134,11 @@ def job_run(*, job_id: int, handler: Callable[[Job, Progress], dict[str, Any]]) 
                        job.pk, job.kind, attempt)
         job.refresh_from_db()
     return job
+
+
+def jobs_outstanding() -> bool:
+    """Whether any job is queued or running: the sweeper has something to watch here."""
+    return Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists()
 
 
 def jobs_sweep(*, now=None) -> dict[str, int]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 register = template.Library()
@@ -108,3 +108,15 @@ def page_url(context, number: int) -> str:
 @register.simple_tag
 def query(**params) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+@register.simple_tag
+def chart_bars(chart, alt: bool = False) -> str:
+    """A bar chart's ``<rect>``s, written here rather than in a template loop: a month of bars
+    through the template engine cost more CPU than the rest of the dashboard (each of six
+    numbers per bar localized and escaped one by one)."""
+    css = "bar alt" if alt else "bar"
+    return format_html_join("", '<rect class="{}" x="{}" y="{}" width="{}" height="{}" rx="2">'
+                            "<title>{}: {}</title></rect>",
+                            ((css, f"{bar.x:g}", f"{bar.y:g}", f"{bar.width:g}",
+                              f"{bar.height:g}", bar.label, bar.value) for bar in chart.bars))

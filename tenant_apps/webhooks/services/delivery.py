@@ -187,6 +187,11 @@ def _disable(endpoint: Endpoint, reason: str) -> None:
     logger.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
 
 
+def deliveries_pending() -> bool:
+    """Whether any delivery is still to be attempted (now or at a later retry)."""
+    return Delivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+
+
 def deliveries_dispatch_due(*, limit: int = 1000) -> int:
     """Queue the deliveries whose next attempt is due, that no worker holds and that no other
     dispatch queued in the last lease period: new events (woken by the outbox listener),

@@ -17,9 +17,10 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
+from tenant_apps.core.services.work_marks import work_mark
 from tenant_apps.webhooks import clock
 from tenant_apps.webhooks.catalogue import CATALOGUE, MAX_PAYLOAD_BYTES
-from tenant_apps.webhooks.listener import CHANNEL
+from tenant_apps.webhooks.listener import CHANNEL, DISPATCH_TASK
 from tenant_apps.webhooks.models import Delivery, Endpoint, Event
 
 
@@ -66,6 +67,8 @@ def events_record(*, event_type: str, items: Sequence[dict[str, Any]]) -> list[i
     with connection.cursor() as cursor:
         cursor.execute(_sql(), [event_type, event_type, now, msg_ids, bodies, now, now])
         delivery_ids = [row[0] for row in cursor.fetchall()]
+    if delivery_ids:  # the per-minute sweeper visits this tenant until none is pending
+        work_mark(DISPATCH_TASK)
     # No task is published from here: the commit's notification wakes the workers.
     return delivery_ids
 
