@@ -47,6 +47,8 @@ def tenant_activate(*, slug: str) -> Tenant:
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         raise Conflict(f"Tenant '{slug}' is {tenant.state}; only a suspended tenant can be "
                        "activated.", code="invalid_state")
+    if tenant.state == TenantState.ACTIVE:
+        return tenant  # nothing changes, so nothing to audit
     previous = tenant.state
     tenant.state = TenantState.ACTIVE
     tenant.suspension_reason = ""
