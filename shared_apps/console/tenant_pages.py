@@ -85,15 +85,18 @@ def tenant_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def _usage_summary(tenant: Tenant) -> str:
-    """Rows per tenant app, short (e.g. "40 products · 12 employees"), for tenants that have
-    a schema. (The usage collector, when present, replaces these live counts.)"""
+    """Members and rows in all, short (e.g. "3 members · 1,016 rows"), for tenants that have
+    a schema; the tenant's page has the figures per app. (The usage collector, when present,
+    replaces these live counts.)"""
     if tenant.state not in (TenantState.ACTIVE, TenantState.SUSPENDED):
         return ""
     try:
         usage = tenant_usage(slug=tenant.slug)
     except Exception:  # a schema being archived or restored right now: no figure, no 500
         return ""
-    return " · ".join(f"{n} {name.split('.', 1)[-1]}" for name, n in usage.items() if n)
+    members = usage.get("core.members", 0)
+    rows = sum(n for name, n in usage.items() if name != "core.members")
+    return f"{members} member{'s' if members != 1 else ''} · {rows:,} rows"
 
 
 # -- a tenant ---------------------------------------------------------------------------------
