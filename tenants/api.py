@@ -15,13 +15,14 @@ from rest_framework.views import APIView
 
 from tenant_apps.core.api.pagination import StandardPagination
 from tenant_apps.core.api.serializers import StrictFieldsMixin
+from tenant_apps.core.errors import Conflict
 from tenants.archive.services import archive_check, recorded_archive
 from tenants.filters import ORDERINGS, tenants_filtered
 from tenants.jobs import operator_job_get, operator_job_queue
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_get
-from tenants.services import tenant_activate, tenant_delete, tenant_suspend
+from tenants.services import tenant_activate, tenant_delete, tenant_rename, tenant_suspend
 from tenants.tasks import archive_tenant, provision_tenant, restore_tenant
 
 
@@ -56,6 +57,12 @@ class ProvisionSerializer(StrictFieldsMixin, serializers.Serializer):
                                            max_length=128)
     domains = serializers.ListField(child=serializers.CharField(max_length=253),
                                     required=False, max_length=20)
+
+
+class TenantUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(required=False, help_text="Immutable: any other value than "
+                                 "the tenant's own is refused (409 slug_immutable).")
 
 
 class SuspendSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -128,6 +135,20 @@ class TenantDetailView(OperatorView):
     def get(self, request: Request, slug: str) -> Response:
         tenant = tenant_get(slug=slug)
         return Response(TenantSerializer(tenant).data)
+
+    @extend_schema(request=TenantUpdateSerializer, responses=TenantSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        """Change the display name. The slug names the schema and the domains: it never
+        changes (409 ``slug_immutable``)."""
+        form = TenantUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data.get("slug", slug) != slug:
+            tenant_get(slug=slug)  # a 404 first for a tenant that does not exist
+            raise Conflict("A tenant's slug is immutable (it names the schema and its "
+                           "domains); create a new tenant instead.", code="slug_immutable",
+                           fields={"slug": ["The slug cannot be changed once created."]})
+        return Response(TenantSerializer(tenant_rename(slug=slug, name=data["name"])).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str) -> Response:

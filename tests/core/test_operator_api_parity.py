@@ -178,6 +178,20 @@ def test_the_slug_is_immutable(db):
     assert Tenant.objects.get(slug="acme").name == "Acme Renamed"
 
 
+def test_patch_renames_but_never_changes_the_slug(operator, audit_since):
+    renamed = operator.patch(f"{BASE}/tenants/acme", {"name": "Acme Ltd"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Acme Ltd"
+    moved = operator.patch(f"{BASE}/tenants/acme", {"name": "Acme", "slug": "acme-new"},
+                           format="json")
+    assert moved.status_code == 409 and moved.json()["error"]["code"] == "slug_immutable"
+    assert Tenant.objects.filter(slug="acme", name="Acme Ltd").exists()
+    assert not Tenant.objects.filter(slug="acme-new").exists()
+    assert operator.patch(f"{BASE}/tenants/ghost", {"name": "x"}, format="json"
+                          ).status_code == 404
+    assert [(e.action, e.detail) for e in audit_since()] == [
+        ("tenant.rename", {"from": "Acme", "to": "Acme Ltd"})]
+
+
 def test_the_api_has_its_own_schema_and_docs(operator):
     schema = operator.get(f"{BASE}/schema/?format=json")
     assert schema.status_code == 200, schema.content[:300]
