@@ -30,9 +30,13 @@ def activity_touch(tenant) -> None:
     # Public's table named outright: the connection may be in another tenant's schema, whose
     # search_path holds that schema alone (tenants/postgresql_backend).
     table = f"{q(settings.PUBLIC_SCHEMA_NAME)}.{q(Tenant._meta.db_table)}"
+    # SKIP LOCKED: a row another transaction is changing (an operator suspending the tenant)
+    # is left alone rather than waited for; a request never queues behind bookkeeping.
     sql = (f"UPDATE {table} SET {q('last_activity_at')} = now() "  # noqa: S608 (quoted names)
-           f"WHERE {q('id')} = %s AND ({q('last_activity_at')} IS NULL "
-           f"OR {q('last_activity_at')} < now() - make_interval(secs => %s))")
+           f"WHERE {q('id')} = (SELECT {q('id')} FROM {table} WHERE {q('id')} = %s "
+           f"AND ({q('last_activity_at')} IS NULL "
+           f"OR {q('last_activity_at')} < now() - make_interval(secs => %s)) "
+           "FOR UPDATE SKIP LOCKED)")
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, [tenant.pk, interval])

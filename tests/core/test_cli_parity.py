@@ -61,6 +61,12 @@ def test_domains_list_add_primary_remove(audit_since):
     assert all(e.actor.startswith("cli:") for e in audit_since())
 
 
+def test_list_searches_by_owner_email(db):
+    lines = _run("list", "--search", "owner@glob").splitlines()
+    assert [line.split()[0] for line in lines[1:-1]] == ["globex"]
+    assert lines[-1] == "1 tenant(s)"
+
+
 def test_delete_refuses_an_active_tenant(audit_since):
     with pytest.raises(CommandError, match="suspend or archive it"):
         _run("delete", "initech", "--yes")

@@ -13,6 +13,7 @@ from tenant_apps.core.actor import Actor, acting_as
 from tenant_apps.core.errors import PlatformError
 from tenants.archive.services import tenant_archive, tenant_restore
 from tenants.domains import domain_add, domain_instructions, domain_remove, domain_set_primary
+from tenants.filters import tenants_filtered
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schema.create import SCHEMA_METHODS
 from tenants.selectors import tenant_get, tenant_list
@@ -41,6 +42,8 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="List tenants as a table.")
         listing.add_argument("--state", choices=["provisioning", "active", "suspended",
                                                  "archived"])
+        listing.add_argument("--search", default="",
+                             help="Part of the slug, name, a domain or the owner's e-mail.")
 
         sub.add_parser("show", help="A tenant's details and domains.").add_argument("slug")
 
@@ -111,10 +114,13 @@ class Command(BaseCommand):
         if ctx.invitation_url:
             self.stdout.write(f"Owner's invitation link (valid 7 days): {ctx.invitation_url}")
 
-    def _list(self, *, state, **_):
+    def _list(self, *, state, search, **_):
+        tenants = tenant_list(state=state)
+        if search:
+            tenants = tenants_filtered({"search": search}, tenants)
         rows = [(t.slug, t.name, t.state, t.schema_name, str(t.domain_count),
                  t.created_at.strftime("%Y-%m-%d %H:%M"), _note(t))
-                for t in tenant_list(state=state)]
+                for t in tenants]
         header = ("SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED", "NOTE")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
