@@ -7,6 +7,8 @@ only confirm, call and report."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -284,10 +286,26 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
         job = operator_job_get(job_id=job_id)
     except NotFound:
         raise Http404("No such job.") from None
+    result = job.get("result") or {}
+    if result.get("owner_invitation_url"):
+        job["result"] = {**result, "owner_invitation_url": _as_served(
+            request, result["owner_invitation_url"])}
     context = {"job": job, **_progress(job)}
     template = ("console/tenants/_job.html" if request.headers.get("HX-Request")
                 else "console/tenants/job.html")
     return render(request, template, context)
+
+
+def _as_served(request: HttpRequest, url: str) -> str:
+    """The pipeline writes the tenant's link as ``http://<slug>.<BASE_DOMAIN>/…``; shown here
+    with the scheme and port this console is served on (``make run``'s :8000, say), so that
+    it opens as given."""
+    parts = urlsplit(url)
+    port = request.get_port()
+    netloc = parts.netloc
+    if ":" not in netloc and port not in ("80", "443"):
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((request.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _progress(job: dict) -> dict:
