@@ -1,24 +1,29 @@
 """The operator API on the public host (/api/operator/v1/): list, provision, suspend, activate,
-archive and restore tenants; the long ones run as Celery jobs whose status is at /jobs/{id}.
-Staff users only (signed in to the console)."""
+archive, restore and delete tenants and manage their domains; the long ones run as Celery jobs
+whose status is at /jobs/{id}. Staff users only (signed in to the console). Its own OpenAPI
+schema is at /api/operator/v1/schema/ (docs/operator-api.md)."""
 
 from __future__ import annotations
 
 from celery.result import AsyncResult
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenant_apps.core.api.pagination import StandardPagination
 from tenant_apps.core.api.serializers import StrictFieldsMixin
-from tenant_apps.core.errors import NotFound
+from tenant_apps.core.errors import Conflict
 from tenants.archive.services import archive_check, recorded_archive
-from tenants.models import Tenant
+from tenants.filters import ORDERINGS, tenants_filtered
+from tenants.jobs import operator_job_get, operator_job_queue
+from tenants.models import Tenant, TenantState
 from tenants.operator_auth import OPERATOR_AUTHENTICATION
 from tenants.provisioning import ProvisionContext, ProvisionRequest, validate_request
-from tenants.selectors import tenant_list
-from tenants.services import tenant_activate, tenant_suspend
+from tenants.selectors import tenant_get
+from tenants.services import tenant_activate, tenant_delete, tenant_rename, tenant_suspend
 from tenants.tasks import archive_tenant, provision_tenant, restore_tenant
 
 
@@ -35,7 +40,8 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "state", "schema_name", "domains", "provisioning_step",
+        fields = ["slug", "name", "state", "schema_name", "owner_email", "domains",
+                  "suspension_reason", "last_activity_at", "provisioning_step",
                   "provisioning_error", "archived_at", "archive_file", "archive_started_at",
                   "archive_error", "created_at", "updated_at"]
         read_only_fields = fields
@@ -54,8 +60,21 @@ class ProvisionSerializer(StrictFieldsMixin, serializers.Serializer):
                                     required=False, max_length=20)
 
 
+class TenantUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(required=False, help_text="Immutable: any other value than "
+                                 "the tenant's own is refused (409 slug_immutable).")
+
+
+class SuspendSerializer(StrictFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="Shown to the tenant's users while suspended.")
+
+
 class JobSerializer(serializers.Serializer):
     job_id = serializers.CharField()
+    kind = serializers.CharField(help_text="provision, archive or restore")
+    slug = serializers.CharField()
     state = serializers.CharField(help_text="PENDING, STARTED, PROGRESS, SUCCESS or FAILURE")
     step = serializers.CharField(allow_null=True)
     index = serializers.IntegerField(allow_null=True)
@@ -71,12 +90,25 @@ class OperatorView(APIView):
     throttle_classes: list = []
 
 
+LIST_PARAMETERS = [
+    OpenApiParameter("state", str, enum=TenantState.values),
+    OpenApiParameter("search", str, description="Part of the slug, name, a domain or the "
+                     "owner's e-mail."),
+    OpenApiParameter("ordering", str, enum=[*ORDERINGS, *(f"-{o}" for o in ORDERINGS)]),
+    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200 (default 50)."),
+]
+
+
 class TenantListView(OperatorView):
-    @extend_schema(responses=TenantSerializer(many=True))
+    @extend_schema(parameters=LIST_PARAMETERS, responses=TenantSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tenants = tenant_list(state=request.query_params.get("state")).prefetch_related(
-            "domains")
-        return Response(TenantSerializer(tenants, many=True).data)
+        """Tenants, paginated like the tenant API (``count``, ``next``, ``previous``,
+        ``results``)."""
+        tenants = tenants_filtered(request.query_params).prefetch_related("domains")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(tenants, request, view=self)
+        return paginator.get_paginated_response(TenantSerializer(page, many=True).data)
 
     @extend_schema(request=ProvisionSerializer, responses={202: JobSerializer})
     def post(self, request: Request) -> Response:
@@ -89,12 +121,14 @@ class TenantListView(OperatorView):
         validate_request(ProvisionContext(request=ProvisionRequest(
             slug=data["slug"], name=data["name"], owner_email=data["owner_email"],
             domains=data.get("domains", []))))
-        return _queued(provision_tenant.delay(**data))
+        return _queued(operator_job_queue(provision_tenant, kind="provision",
+                                          target=data["slug"], **data),
+                       kind="provision", slug=data["slug"])
 
 
-def _queued(result: AsyncResult) -> Response:
-    body = {"job_id": result.id, "state": "PENDING", "step": None, "index": None,
-            "total": None, "result": None, "error": None}
+def _queued(result: AsyncResult, *, kind: str, slug: str) -> Response:
+    body = {"job_id": result.id, "kind": kind, "slug": slug, "state": "PENDING", "step": None,
+            "index": None, "total": None, "result": None, "error": None}
     return Response(body, status=status.HTTP_202_ACCEPTED,
                     headers={"Location": f"/api/operator/v1/jobs/{result.id}"})
 
@@ -102,16 +136,38 @@ def _queued(result: AsyncResult) -> Response:
 class TenantDetailView(OperatorView):
     @extend_schema(responses=TenantSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        tenant = Tenant.objects.prefetch_related("domains").filter(slug=slug).first()
-        if tenant is None:
-            raise NotFound(f"No tenant '{slug}'.", code="tenant_not_found")
+        tenant = tenant_get(slug=slug)
         return Response(TenantSerializer(tenant).data)
+
+    @extend_schema(request=TenantUpdateSerializer, responses=TenantSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        """Change the display name. The slug names the schema and the domains: it never
+        changes (409 ``slug_immutable``)."""
+        form = TenantUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data.get("slug", slug) != slug:
+            tenant_get(slug=slug)  # a 404 first for a tenant that does not exist
+            raise Conflict("A tenant's slug is immutable (it names the schema and its "
+                           "domains); create a new tenant instead.", code="slug_immutable",
+                           fields={"slug": ["The slug cannot be changed once created."]})
+        return Response(TenantSerializer(tenant_rename(slug=slug, name=data["name"])).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, slug: str) -> Response:
+        """Delete the tenant and ALL its data (schema, domains, registry row). An active tenant
+        is a 409 ``tenant_active``: suspend or archive it first."""
+        tenant_delete(slug=slug)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TenantSuspendView(OperatorView):
-    @extend_schema(request=None, responses=TenantSerializer)
+    @extend_schema(request=SuspendSerializer, responses=TenantSerializer)
     def post(self, request: Request, slug: str) -> Response:
-        return Response(TenantSerializer(tenant_suspend(slug=slug)).data)
+        form = SuspendSerializer(data=request.data or {})
+        form.is_valid(raise_exception=True)
+        tenant = tenant_suspend(slug=slug, reason=form.validated_data.get("reason", ""))
+        return Response(TenantSerializer(tenant).data)
 
 
 class TenantActivateView(OperatorView):
@@ -126,7 +182,8 @@ class TenantArchiveView(OperatorView):
         """Retire the tenant: suspend it, export its data to an archive file in
         TENANT_ARCHIVE_DIR, drop its schema. A job; poll ``/jobs/{job_id}``."""
         archive_check(slug=slug)  # a 404 or 409 now, not a failed job later
-        return _queued(archive_tenant.delay(slug=slug))
+        return _queued(operator_job_queue(archive_tenant, kind="archive", target=slug,
+                                          slug=slug), kind="archive", slug=slug)
 
 
 class TenantRestoreView(OperatorView):
@@ -135,21 +192,13 @@ class TenantRestoreView(OperatorView):
         """Bring an archived tenant back from its archive file, as suspended. A job; poll
         ``/jobs/{job_id}``."""
         recorded_archive(slug=slug)
-        return _queued(restore_tenant.delay(slug=slug))
+        return _queued(operator_job_queue(restore_tenant, kind="restore", target=slug,
+                                          slug=slug), kind="restore", slug=slug)
 
 
 class JobView(OperatorView):
     @extend_schema(responses=JobSerializer)
     def get(self, request: Request, job_id: str) -> Response:
-        result = AsyncResult(job_id, app=provision_tenant.app)
-        info = result.info if isinstance(result.info, dict) else {}
-        body = {
-            "job_id": job_id,
-            "state": result.state,
-            "step": info.get("step"),
-            "index": info.get("index"),
-            "total": info.get("total"),
-            "result": result.result if result.successful() else None,
-            "error": str(result.result) if result.failed() else None,
-        }
-        return Response(body)
+        """A job's status; 404 ``job_not_found`` for an id this API did not issue."""
+        job = operator_job_get(job_id=job_id)
+        return Response({k: job[k] for k in JobSerializer().fields})

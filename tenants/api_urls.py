@@ -1,8 +1,26 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tenants import api, domain_api, fleet_api
 
+# The operator API's own schema: only its routes, under its own title (the tenant API's schema
+# is served on tenant hosts). Operators only, as the API itself.
+_SCHEMA_SETTINGS = {
+    "TITLE": "SaaS platform operator API",
+    "DESCRIPTION": "Provision and run tenants from the public host (docs/operator-api.md).",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenant_apps.core.api.schema.add_error_responses",
+    ],
+}
+
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(
+        urlconf="tenants.api_schema_urls", custom_settings=_SCHEMA_SETTINGS,
+        permission_classes=[api.IsOperator]), name="operator-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="operator-schema",
+                                                 permission_classes=[api.IsOperator]),
+         name="operator-docs"),
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
     path("tenants/<slug:slug>", api.TenantDetailView.as_view(), name="operator-tenant"),
     path("tenants/<slug:slug>/suspend", api.TenantSuspendView.as_view(),
@@ -19,6 +37,8 @@ urlpatterns = [
          name="operator-tenant-domain"),
     path("tenants/<slug:slug>/domains/<str:domain>/check",
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
+    path("tenants/<slug:slug>/domains/<str:domain>/primary",
+         domain_api.TenantDomainPrimaryView.as_view(), name="operator-tenant-domain-primary"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
     *fleet_api.urlpatterns,
 ]

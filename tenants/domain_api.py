@@ -18,6 +18,7 @@ from tenants.domains import (
     domain_check,
     domain_instructions,
     domain_remove,
+    domain_set_primary,
     tls_allowed,
 )
 from tenants.models import Domain, Tenant
@@ -71,6 +72,10 @@ class TenantDomainsView(OperatorView):
 
 
 class TenantDomainView(OperatorView):
+    @extend_schema(responses=DomainSerializer)
+    def get(self, request: Request, slug: str, domain: str) -> Response:
+        return Response(DomainSerializer(_domain(_tenant(slug), domain)).data)
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str, domain: str) -> Response:
         domain_remove(tenant=_tenant(slug), domain=domain.lower())
@@ -83,6 +88,14 @@ class TenantDomainCheckView(OperatorView):
         """Check the domain's TXT record now (the periodic job does it every 5 minutes)."""
         checked = domain_check(domain=_domain(_tenant(slug), domain))
         return Response(DomainSerializer(checked).data)
+
+
+class TenantDomainPrimaryView(OperatorView):
+    @extend_schema(request=None, responses=DomainSerializer)
+    def post(self, request: Request, slug: str, domain: str) -> Response:
+        """Make the domain the tenant's primary address (a custom domain must be verified)."""
+        return Response(DomainSerializer(domain_set_primary(tenant=_tenant(slug),
+                                                            domain=domain)).data)
 
 
 @require_GET

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from shared_apps.audit.services import platform_audit
 from tenant_apps.core.errors import Conflict, InvalidInput, NotFound
 from tenants.models import Domain, DomainStatus, Tenant, TenantState
 
@@ -125,7 +126,13 @@ def domain_add(*, tenant: Tenant, domain: str) -> Domain:
         existing = tenant.domains.filter(domain=name).first()
         if existing is not None:
             return existing
-        return Domain.objects.create(domain=name, tenant=tenant, is_primary=False)
+        created = Domain.objects.create(domain=name, tenant=tenant, is_primary=False)
+        platform_audit("tenant.domain_add", target=tenant.slug, detail={"domain": name})
+        return created
+
+
+def platform_subdomain(tenant: Tenant) -> str:
+    return f"{tenant.slug}.{settings.BASE_DOMAIN}"
 
 
 def domain_remove(*, tenant: Tenant, domain: str) -> None:
@@ -133,8 +140,42 @@ def domain_remove(*, tenant: Tenant, domain: str) -> None:
     if found is None:
         raise NotFound(f"No domain {domain} for this tenant.", code="domain_not_found")
     if found.is_primary:
-        raise Conflict("The primary domain cannot be removed.", code="domain_primary")
-    found.delete()
+        raise Conflict("The primary domain cannot be removed; make another one primary first.",
+                       code="domain_primary")
+    if found.domain == platform_subdomain(tenant):
+        # Invitation links and the fallback address use it; it goes with the tenant only.
+        raise Conflict(f"{found.domain} is the tenant's platform address and cannot be removed.",
+                       code="domain_platform")
+    with transaction.atomic():
+        found.delete()
+        platform_audit("tenant.domain_remove", target=tenant.slug,
+                       detail={"domain": found.domain})
+
+
+def domain_set_primary(*, tenant: Tenant, domain: str) -> Domain:
+    """Make ``domain`` the tenant's primary address (the one links and the console show). A
+    custom domain must be verified first: a primary address that does not route would send
+    every link to a 404."""
+    with transaction.atomic():
+        found = (Domain.objects.select_for_update()
+                 .filter(tenant=tenant, domain=(domain or "").strip().lower()).first())
+        if found is None:
+            raise NotFound(f"No domain {domain} for this tenant.", code="domain_not_found")
+        if found.is_primary:
+            return found
+        if found.domain != platform_subdomain(tenant) and found.status != DomainStatus.VERIFIED:
+            raise Conflict(f"{found.domain} is not verified yet; verify it before making it "
+                           "primary.", code="domain_unverified",
+                           fields={"domain": ["Only a verified domain can be primary."]})
+        previous = (Domain.objects.filter(tenant=tenant, is_primary=True)
+                    .values_list("domain", flat=True).first())
+        # django-tenants' DomainMixin.save() takes the flag off the tenant's other domains;
+        # save() also invalidates the routing caches on commit.
+        found.is_primary = True
+        found.save()
+        platform_audit("tenant.domain_primary", target=tenant.slug,
+                       detail={"domain": found.domain, "previous": previous})
+        return found
 
 
 # -- DNS ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django.urls import set_urlconf
 
+from tenants.activity import activity_touch
 from tenants.errors import error_response
 from tenants.models import TenantState
 from tenants.routing import host_router
@@ -90,8 +91,11 @@ class TenantRoutingMiddleware:
         tenant = route.tenant
         if tenant.state == TenantState.SUSPENDED:
             self._select_public()
+            message = "This workspace is suspended."
+            if tenant.suspension_reason:
+                message += f" Reason: {tenant.suspension_reason}"
             return error_response(request, 403, "tenant_suspended",
-                                  "This workspace is suspended. Contact the platform operator.")
+                                  f"{message} Contact the platform operator.")
         if tenant.state == TenantState.PROVISIONING:
             self._select_public()
             response = error_response(request, 503, "tenant_provisioning",
@@ -103,6 +107,7 @@ class TenantRoutingMiddleware:
             return error_response(request, 404, "tenant_not_found",
                                   "No tenant is served at this address.")
 
+        activity_touch(tenant)
         activate_schema(tenant)
         request.tenant = tenant
         request.urlconf = settings.ROOT_URLCONF

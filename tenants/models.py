@@ -33,6 +33,14 @@ class Tenant(TenantMixin):
     # finish (interrupted or failed); the tenant is then still suspended with its data.
     archive_started_at = models.DateTimeField(null=True, blank=True)
     archive_error = models.TextField(blank=True, default="")
+    # Who the tenant was created for (its first owner), so operators can search by it
+    # without entering every schema.
+    owner_email = models.EmailField(blank=True, default="", db_index=True)
+    # Why an operator suspended the tenant: shown to its users on the 403 page and API error.
+    suspension_reason = models.CharField(max_length=500, blank=True, default="")
+    # When the tenant last served a request, written at most once per
+    # TENANT_ACTIVITY_WRITE_SECONDS per process (tenants/activity.py), never once per request.
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +53,26 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return self.slug
+
+    # The slug names the schema and the primary domain: renaming it would leave both behind
+    # (the host then answers 404). It is immutable once the row exists, whatever path saves it.
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_identity = (instance.__dict__.get("slug"),
+                                     instance.__dict__.get("schema_name"))
+        return instance
+
+    def save(self, *args, **kwargs) -> None:
+        loaded = getattr(self, "_loaded_identity", None)
+        if loaded is not None and None not in loaded and loaded != (self.slug, self.schema_name):
+            from tenant_apps.core.errors import Conflict
+
+            raise Conflict(f"A tenant's slug is immutable (it names the schema {loaded[1]} and "
+                           "its domains); create a new tenant instead.", code="slug_immutable",
+                           fields={"slug": ["The slug cannot be changed once created."]})
+        super().save(*args, **kwargs)
+        self._loaded_identity = (self.slug, self.schema_name)
 
     @property
     def is_active(self) -> bool:

@@ -141,7 +141,7 @@ def _create_row(ctx: ProvisionContext) -> None:
     with transaction.atomic():
         ctx.tenant = Tenant.objects.create(
             slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
-            state=TenantState.PROVISIONING,
+            state=TenantState.PROVISIONING, owner_email=req.owner_email,
             provisioning_request={"owner_email": req.owner_email, "domains": req.domains,
                                   "schema_method": req.schema_method,
                                   "owner_password_hash": password_hash},
@@ -205,8 +205,20 @@ def _activate(ctx: ProvisionContext) -> None:
     ctx.tenant.state = TenantState.ACTIVE
     ctx.tenant.provisioning_error = ""
     ctx.tenant.provisioning_request = {}  # the password hash, if any, is no longer needed
-    ctx.tenant.save(update_fields=["state", "provisioning_error", "provisioning_request",
-                                   "updated_at"])
+    with transaction.atomic():
+        ctx.tenant.save(update_fields=["state", "provisioning_error", "provisioning_request",
+                                       "updated_at"])
+        _audit_created(ctx)
+
+
+def _audit_created(ctx: ProvisionContext) -> None:
+    """The ``tenant.create`` entry, once per tenant: written by the step that makes it active
+    (a resumed run reaches it once), in that step's transaction."""
+    from shared_apps.audit.services import platform_audit
+
+    platform_audit("tenant.create", target=ctx.request.slug, detail={
+        "name": ctx.request.name.strip(), "owner_email": ctx.request.owner_email,
+        "domains": ctx.request.domains, "from_pool": ctx.from_pool})
 
 
 # The pipeline, in order. Tests replace entries to inject failures at each step.
@@ -294,12 +306,16 @@ def _provision_from_pool(ctx: ProvisionContext) -> bool:
                 return False
             ctx.tenant = Tenant.objects.create(
                 slug=req.slug, name=req.name.strip(), schema_name=schema_name,
-                state=TenantState.ACTIVE, provisioning_step="activate")
+                state=TenantState.ACTIVE, provisioning_step="activate",
+                owner_email=req.owner_email)
             domains_create(tenant=ctx.tenant, custom=req.domains)
             with schema_context(schema_name):
                 _owner_create_in_schema(ctx)
+            ctx.from_pool = True
+            _audit_created(ctx)
             transaction.on_commit(_queue_pool_refill)
     except IntegrityError as exc:  # a concurrent sign-up took the slug or a domain first
+        ctx.from_pool = False
         raise Conflict(f"A tenant with slug '{req.slug}' or one of its domains already exists.",
                        code="tenant_exists") from exc
     finally:

@@ -6,6 +6,7 @@ import logging
 
 from celery import current_app, shared_task
 
+from tenant_apps.core.actor import acting_as
 from tenants.archive.services import (
     archives_reconcile,
     recorded_archive,
@@ -13,6 +14,7 @@ from tenants.archive.services import (
     tenant_restore,
 )
 from tenants.domains import domains_check_all
+from tenants.jobs import task_actor
 from tenants.models import Tenant, TenantState
 from tenants.provisioning import provisioning_resume_stuck, tenant_provision
 from tenants.selectors import tenants_active
@@ -23,7 +25,7 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, name="tenants.provision", acks_late=True, max_retries=0)
 def provision_tenant(self, *, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
-                     resume: bool = False) -> dict:
+                     resume: bool = False, actor: dict | None = None) -> dict:
     def progress(step: str, index: int, total: int) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS",
@@ -31,9 +33,10 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
 
     # A redelivered job (worker killed mid-run; tasks are acks_late) carries on where it stopped.
     resume = resume or Tenant.objects.filter(slug=slug, state=TenantState.PROVISIONING).exists()
-    ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
-                           owner_password=owner_password, domains=domains, resume=resume,
-                           progress=progress)
+    with acting_as(task_actor(actor)):
+        ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
+                               owner_password=owner_password, domains=domains, resume=resume,
+                               progress=progress)
     # The owner sets a password through the invitation link (never a password here).
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
             "owner_invitation_url": ctx.invitation_url}
@@ -50,15 +53,17 @@ def _reporter(task):
 # Not retried: a failed archive leaves the tenant suspended with its data, a failed restore
 # leaves it archived; both say why, and the operator decides.
 @shared_task(bind=True, name="tenants.archive", acks_late=True, max_retries=0)
-def archive_tenant(self, *, slug: str) -> dict:
-    info = tenant_archive(slug=slug, progress=_reporter(self))
+def archive_tenant(self, *, slug: str, actor: dict | None = None) -> dict:
+    with acting_as(task_actor(actor)):
+        info = tenant_archive(slug=slug, progress=_reporter(self))
     return {"slug": slug, "state": TenantState.ARCHIVED.value, "archive": info.path.name,
             "sha256": info.sha256, "tables": info.tables, "rows": info.rows}
 
 
 @shared_task(bind=True, name="tenants.restore", acks_late=True, max_retries=0)
-def restore_tenant(self, *, slug: str) -> dict:
-    tenant = tenant_restore(archive=recorded_archive(slug=slug), progress=_reporter(self))
+def restore_tenant(self, *, slug: str, actor: dict | None = None) -> dict:
+    with acting_as(task_actor(actor)):
+        tenant = tenant_restore(archive=recorded_archive(slug=slug), progress=_reporter(self))
     return {"slug": tenant.slug, "state": tenant.state}
 
 

@@ -187,7 +187,7 @@ def scratch_tenant(committed_db) -> Iterator[Callable]:
     connection.set_schema_to_public()
     for slug in created:
         if Tenant.objects.filter(slug=slug).exists():
-            tenant_delete(slug=slug)
+            tenant_delete(slug=slug, force=True)
 
 
 @pytest.fixture

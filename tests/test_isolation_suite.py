@@ -104,7 +104,7 @@ def world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         for slug in SLUGS:
             if Tenant.objects.filter(slug=slug).exists():
-                tenant_delete(slug=slug)
+                tenant_delete(slug=slug, force=True)
         clients: dict[str, dict[str, TenantClient]] = {}
         keys: dict[str, str] = {}
         for slug in SLUGS:
@@ -133,7 +133,7 @@ def world(django_db_setup, django_db_blocker):
         yield {"clients": clients, "keys": keys}
         connection.set_schema_to_public()
         for slug in SLUGS:
-            tenant_delete(slug=slug)
+            tenant_delete(slug=slug, force=True)
 
 
 def _get_paths() -> list[str]:

@@ -80,6 +80,12 @@ TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default
 # query), so that a change whose Redis invalidation was lost (the process died right after its
 # commit) still reaches every process.
 TENANT_ROUTING_DB_CHECK_SECONDS = env.float("TENANT_ROUTING_DB_CHECK_SECONDS", default=1.0)
+# Tenant.last_activity_at is written at most once per this many seconds per process and tenant
+# (tenants/activity.py): never a write per request.
+TENANT_ACTIVITY_WRITE_SECONDS = env.int("TENANT_ACTIVITY_WRITE_SECONDS", default=300)
+# How long the operator API remembers a job id it issued (tenants/jobs.py); Celery keeps
+# results for a day by default.
+OPERATOR_JOB_TTL_SECONDS = env.int("OPERATOR_JOB_TTL_SECONDS", default=7 * 24 * 3600)
 # The sweeper resumes a tenant left in `provisioning` this long after its row was created, if no
 # process is still provisioning it (tenants/provisioning.py).
 TENANT_PROVISIONING_RESUME_SECONDS = env.int("TENANT_PROVISIONING_RESUME_SECONDS", default=60)

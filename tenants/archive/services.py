@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from shared_apps.audit.services import platform_audit
 from tenant_apps.core.errors import Conflict, InvalidInput, NotFound
 from tenants.archive import pgcopy
 from tenants.archive.format import (
@@ -127,7 +128,10 @@ def archive_names(*, slug: str, started) -> tuple[str, str]:
 def _archive_locked(tenant: Tenant, target_dir: Path, say: Progress) -> ArchiveInfo:
     slug = tenant.slug
     if tenant.state == TenantState.ACTIVE:
-        tenant = tenant_suspend(slug=slug)  # its own commit: web processes stop serving it
+        # Its own commit: web processes stop serving it. Not audited on its own: it is a step of
+        # the archive, which is (one entry per operator action).
+        tenant = tenant_suspend(slug=slug, reason="Archived by the platform operator.",
+                                audit=False)
         say("suspended")
 
     # Committed before the work: if the process dies, the row says an archive was under way
@@ -157,6 +161,9 @@ def _archive_locked(tenant: Tenant, target_dir: Path, say: Progress) -> ArchiveI
             tenant.archive_started_at, tenant.archive_error = None, ""
             tenant.save(update_fields=["state", "archived_at", "archive_file", "archive_sha256",
                                        "archive_started_at", "archive_error", "updated_at"])
+            platform_audit("tenant.archive", target=slug, detail={
+                "archive_file": final.name, "sha256": sha256, "tables": len(tables),
+                "rows": sum(t["rows"] for t in manifest["tables"])})
     except BaseException as exc:
         partial.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
@@ -310,10 +317,15 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
         raise
     finally:
         connection.set_schema_to_public()
+    archive_file = tenant.archive_file or path.name
     tenant.state, tenant.provisioning_step = TenantState.SUSPENDED, ""
     tenant.archived_at, tenant.archive_file, tenant.archive_sha256 = None, "", ""
-    tenant.save(update_fields=["state", "provisioning_step", "archived_at", "archive_file",
-                               "archive_sha256", "updated_at"])
+    tenant.suspension_reason = "Restored from an archive; awaiting the operator's activation."
+    with transaction.atomic():
+        tenant.save(update_fields=["state", "provisioning_step", "archived_at", "archive_file",
+                                   "archive_sha256", "suspension_reason", "updated_at"])
+        platform_audit("tenant.restore", target=tenant.slug,
+                       detail={"archive_file": archive_file, "registered_here": registered_here})
     return tenant
 
 

@@ -218,7 +218,7 @@ def test_an_archive_brings_back_a_tenant_deleted_since_with_its_domains(filled, 
 
     before = _table_counts(filled.schema_name)
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    tenant_delete(slug="retiring")
+    tenant_delete(slug="retiring", force=True)
     assert not Tenant.objects.filter(slug="retiring").exists()
 
     restored = tenant_restore(archive=info.path)
@@ -236,7 +236,7 @@ def test_a_deleted_tenants_archive_whose_domain_was_taken_since_is_refused_clean
     from tenants.services import tenant_delete
 
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    tenant_delete(slug="retiring")
+    tenant_delete(slug="retiring", force=True)
     Domain.objects.create(domain="shop.retiring.example", tenant=Tenant.objects.get(slug="acme"),
                           is_primary=False)
 
@@ -251,7 +251,7 @@ def test_a_failed_restore_of_a_deleted_tenant_leaves_no_row_domain_or_schema(fil
     from tenants.services import tenant_delete
 
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    tenant_delete(slug="retiring")
+    tenant_delete(slug="retiring", force=True)
     _rewrite(info.path, lambda name, data: data + b"tampered\n"
              if name == "tables/accounts_user.csv" else data)
 
@@ -325,7 +325,7 @@ def test_a_tenant_moved_from_another_installation_gets_this_installations_addres
     from tenants.services import tenant_delete
 
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    tenant_delete(slug="retiring")
+    tenant_delete(slug="retiring", force=True)
 
     def elsewhere(name, data):
         if name != "manifest.json":
@@ -346,7 +346,7 @@ def test_an_archive_naming_a_reserved_slug_is_not_registered(db, filled, tmp_pat
     from tenants.services import tenant_delete
 
     info = tenant_archive(slug="retiring", directory=tmp_path)
-    tenant_delete(slug="retiring")
+    tenant_delete(slug="retiring", force=True)
 
     def reserved(name, data):
         if name != "manifest.json":

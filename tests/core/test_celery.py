@@ -40,7 +40,7 @@ def test_task_for_a_deleted_tenant_fails_loudly_instead_of_running_in_public(wor
     connection.set_schema_to_public()
     _expired_session("public-session-must-survive")
     try:
-        tenant_delete(slug=tenant.slug)
+        tenant_delete(slug=tenant.slug, force=True)
         result = clear_expired_sessions.apply_async(
             headers={"_schema_name": tenant.schema_name})
         with pytest.raises(Exception) as excinfo:
@@ -128,4 +128,4 @@ def test_provisioning_job_reports_progress_and_creates_the_tenant(worker, commit
         assert Tenant.objects.get(slug="via-celery").state == "active"
     finally:
         if Tenant.objects.filter(slug="via-celery").exists():
-            tenant_delete(slug="via-celery")
+            tenant_delete(slug="via-celery", force=True)

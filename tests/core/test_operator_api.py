@@ -36,7 +36,7 @@ def test_operator_api_does_not_exist_on_tenant_hosts(client_for):
 
 def test_list_and_detail(operator):
     listed = operator.get(f"{BASE}/tenants").json()
-    assert {"acme", "globex", "initech"} <= {t["slug"] for t in listed}
+    assert {"acme", "globex", "initech"} <= {t["slug"] for t in listed["results"]}
     acme = operator.get(f"{BASE}/tenants/acme").json()
     assert acme["state"] == "active" and acme["domains"] == ["acme.localhost"]
     assert operator.get(f"{BASE}/tenants/ghost").status_code == 404
@@ -82,10 +82,19 @@ def test_provisioning_runs_as_a_job_with_status(celery_worker):
             status = client.get(job_url).json()
         assert status["state"] == "SUCCESS", status
         assert status["result"]["state"] == "active"
+        assert status["kind"] == "provision" and status["slug"] == "via-api"
+        assert "/invitations/" in status["result"]["owner_invitation_url"]
         assert client.get(f"{BASE}/tenants/via-api").json()["state"] == "active"
+        # The worker's audit entry names the operator who queued the job.
+        from shared_apps.audit.models import PlatformAuditEntry
+
+        # (The newest: the audit log is append-only, so runs' entries accumulate.)
+        created = PlatformAuditEntry.objects.filter(action="tenant.create",
+                                                    target="via-api").first()
+        assert created.actor == "ops2@platform.test" and created.actor_id == user.pk
     finally:
         if Tenant.objects.filter(slug="via-api").exists():
-            tenant_delete(slug="via-api")
+            tenant_delete(slug="via-api", force=True)
         User.objects.filter(email="ops2@platform.test").delete()
 
 

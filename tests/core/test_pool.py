@@ -71,7 +71,7 @@ def test_concurrent_signups_never_get_the_same_schema(empty_pool):
             connection.set_schema_to_public()
             for slug in slugs:
                 if Tenant.objects.filter(slug=slug).exists():
-                    tenant_delete(slug=slug)
+                    tenant_delete(slug=slug, force=True)
 
 
 def test_a_pool_made_for_other_migrations_is_rebuilt_and_never_claimed(empty_pool):
@@ -88,4 +88,4 @@ def test_a_pool_made_for_other_migrations_is_rebuilt_and_never_claimed(empty_poo
             assert PoolSchema.objects.get().schema_name != old.schema_name
         finally:
             connection.set_schema_to_public()
-            tenant_delete(slug="notstale")
+            tenant_delete(slug="notstale", force=True)

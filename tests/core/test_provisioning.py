@@ -203,6 +203,9 @@ def test_tenant_command_create_list_suspend_activate_delete(db):
     with pytest.raises(CommandError, match="--yes"):
         call_command("tenant", "delete", "cli-co", stdout=io.StringIO())
     assert Tenant.objects.filter(slug="cli-co").exists()
+    with pytest.raises(CommandError, match="suspend or archive it"):  # active: refused
+        call_command("tenant", "delete", "cli-co", "--yes", stdout=io.StringIO())
+    call_command("tenant", "suspend", "cli-co", stdout=io.StringIO())
     call_command("tenant", "delete", "cli-co", "--yes", stdout=io.StringIO())
     assert _nothing_left("cli-co")
 

@@ -36,7 +36,7 @@ def cleanup(committed_db):
     connection.set_schema_to_public()
     for slug in slugs:
         if Tenant.objects.filter(slug=slug).exists():
-            tenant_delete(slug=slug)
+            tenant_delete(slug=slug, force=True)
 
 
 def test_a_killed_provisioning_answers_503_at_once_and_the_sweeper_finishes_it(

@@ -1,15 +1,22 @@
-"""``manage.py tenant create|list|suspend|activate|archive|restore|delete|nodes|move``: the
-operators' command line (``nodes`` and ``move`` on Citus only: docs/scaling.md)."""
+"""``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|nodes|move``:
+the operators' command line (``nodes`` and ``move`` on Citus only: docs/scaling.md). Every action
+calls the same service as the console and the operator API, and is audited as ``cli:<login>``
+(the operating-system user running the command)."""
 
 from __future__ import annotations
 
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tenant_apps.core.actor import Actor, acting_as
 from tenant_apps.core.errors import PlatformError
 from tenants.archive.services import tenant_archive, tenant_restore
+from tenants.domains import domain_add, domain_instructions, domain_remove, domain_set_primary
+from tenants.filters import tenants_filtered
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schema.create import SCHEMA_METHODS
-from tenants.selectors import tenant_list
+from tenants.selectors import tenant_get, tenant_list
 from tenants.services import tenant_activate, tenant_delete, tenant_suspend
 
 
@@ -35,9 +42,26 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="List tenants as a table.")
         listing.add_argument("--state", choices=["provisioning", "active", "suspended",
                                                  "archived"])
+        listing.add_argument("--search", default="",
+                             help="Part of the slug, name, a domain or the owner's e-mail.")
 
-        for action in ("suspend", "activate"):
-            sub.add_parser(action, help=f"{action.capitalize()} a tenant.").add_argument("slug")
+        sub.add_parser("show", help="A tenant's details and domains.").add_argument("slug")
+
+        suspend = sub.add_parser("suspend", help="Suspend a tenant (its users see the reason).")
+        suspend.add_argument("slug")
+        suspend.add_argument("--reason", default="", help="Shown to the tenant's users.")
+        sub.add_parser("activate", help="Activate a suspended tenant.").add_argument("slug")
+
+        domains = sub.add_parser("domains", help="List, add or remove a tenant's domains, or "
+                                 "set its primary one.")
+        domains_sub = domains.add_subparsers(dest="domains_action", required=True)
+        domains_sub.add_parser("list", help="The tenant's domains.").add_argument("slug")
+        for verb, text in (("add", "Add a custom domain (unverified)."),
+                           ("remove", "Remove a custom domain."),
+                           ("primary", "Make a (verified) domain the primary one.")):
+            parser_ = domains_sub.add_parser(verb, help=text)
+            parser_.add_argument("slug")
+            parser_.add_argument("domain")
 
         archive = sub.add_parser("archive", help="Retire a tenant: export its data to an "
                                  "archive file, then drop its schema.")
@@ -67,7 +91,8 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options) -> None:
         self.verbosity = options["verbosity"]
         try:
-            getattr(self, f"_{action}")(**options)
+            with acting_as(Actor(f"cli:{_login()}")):
+                getattr(self, f"_{action}")(**options)
         except PlatformError as exc:
             details = "; ".join(f"{f}: {' '.join(m)}" for f, m in exc.fields.items())
             raise CommandError(f"{exc.message}{' (' + details + ')' if details else ''}") from exc
@@ -89,10 +114,13 @@ class Command(BaseCommand):
         if ctx.invitation_url:
             self.stdout.write(f"Owner's invitation link (valid 7 days): {ctx.invitation_url}")
 
-    def _list(self, *, state, **_):
+    def _list(self, *, state, search, **_):
+        tenants = tenant_list(state=state)
+        if search:
+            tenants = tenants_filtered({"search": search}, tenants)
         rows = [(t.slug, t.name, t.state, t.schema_name, str(t.domain_count),
                  t.created_at.strftime("%Y-%m-%d %H:%M"), _note(t))
-                for t in tenant_list(state=state)]
+                for t in tenants]
         header = ("SLUG", "NAME", "STATE", "SCHEMA", "DOMAINS", "CREATED", "NOTE")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
@@ -100,8 +128,21 @@ class Command(BaseCommand):
                                                                           strict=True)).rstrip())
         self.stdout.write(f"{len(rows)} tenant(s)")
 
-    def _suspend(self, *, slug, **_):
-        tenant_suspend(slug=slug)
+    def _show(self, *, slug, **_):
+        tenant = tenant_get(slug=slug)
+        for label, value in (("slug", tenant.slug), ("name", tenant.name),
+                             ("state", tenant.state), ("schema", tenant.schema_name),
+                             ("owner", tenant.owner_email or "-"),
+                             ("created", f"{tenant.created_at:%Y-%m-%d %H:%M}"),
+                             ("last activity", f"{tenant.last_activity_at:%Y-%m-%d %H:%M}"
+                              if tenant.last_activity_at else "-"),
+                             ("suspension reason", tenant.suspension_reason or "-"),
+                             ("note", _note(tenant) or "-")):
+            self.stdout.write(f"{label + ':':<19}{value}")
+        self._domains_list(slug=slug)
+
+    def _suspend(self, *, slug, reason, **_):
+        tenant_suspend(slug=slug, reason=reason)
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' suspended."))
 
     def _activate(self, *, slug, **_):
@@ -127,6 +168,35 @@ class Command(BaseCommand):
         self._confirm(yes, f"Delete tenant '{slug}' and ALL its data?", slug, "delete")
         tenant_delete(slug=slug)
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' deleted."))
+
+    def _domains(self, *, domains_action, slug, domain=None, **_):
+        tenant = tenant_get(slug=slug)
+        if domains_action == "list":
+            return self._domains_list(slug=slug)
+        if domains_action == "add":
+            added = domain_add(tenant=tenant, domain=domain)
+            info = domain_instructions(added)
+            self.stdout.write(self.style.SUCCESS(f"Domain {added.domain} added to '{slug}' "
+                                                 f"({added.status})."))
+            self.stdout.write(f"Create: {info.txt_name} TXT {info.txt_value}")
+            self.stdout.write(f"        {info.cname_name} CNAME {info.cname_target}")
+        elif domains_action == "remove":
+            domain_remove(tenant=tenant, domain=domain.strip().lower())
+            self.stdout.write(self.style.SUCCESS(f"Domain {domain} removed from '{slug}'."))
+        else:
+            domain_set_primary(tenant=tenant, domain=domain)
+            self.stdout.write(self.style.SUCCESS(f"{domain} is now the primary domain of "
+                                                 f"'{slug}'."))
+        return None
+
+    def _domains_list(self, *, slug):
+        rows = [(d.domain, "primary" if d.is_primary else "", d.status)
+                for d in tenant_get(slug=slug).domains.order_by("-is_primary", "domain")]
+        header = ("DOMAIN", "PRIMARY", "STATUS")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths,
+                                                                   strict=True)).rstrip())
 
     def _nodes(self, **_):
         from tenants.distribution import citus_enabled, placements, worker_nodes
@@ -193,6 +263,13 @@ class Command(BaseCommand):
         import sys
 
         return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        return "unknown"
 
 
 def _note(tenant) -> str:
