@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import api, domain_api
+from tenants import api, cluster_api, domain_api
 
 urlpatterns = [
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
@@ -19,5 +19,14 @@ urlpatterns = [
          name="operator-tenant-domain"),
     path("tenants/<slug:slug>/domains/<str:domain>/check",
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
+    path("cluster/nodes", cluster_api.ClusterNodesView.as_view(), name="operator-cluster-nodes"),
+    path("cluster/tenants", cluster_api.ClusterTenantsView.as_view(),
+         name="operator-cluster-tenants"),
+    path("cluster/tenants/<slug:slug>/placement", cluster_api.TenantPlacementView.as_view(),
+         name="operator-cluster-placement"),
+    path("cluster/tenants/<slug:slug>/move", cluster_api.TenantMoveView.as_view(),
+         name="operator-cluster-move"),
+    path("cluster/rebalance", cluster_api.ClusterRebalanceView.as_view(),
+         name="operator-cluster-rebalance"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
 ]
