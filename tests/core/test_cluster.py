@@ -5,6 +5,7 @@ On a real Citus cluster they are exercised by tests/citus/test_cluster.py."""
 import io
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
@@ -16,6 +17,9 @@ from tenants.cluster import TenantPlacement, plan_rebalance
 from tenants.models import Tenant
 
 BASE = "/api/operator/v1/cluster"
+# What a platform without Citus answers; on a cluster, tests/citus/test_cluster.py.
+off_citus = pytest.mark.skipif(settings.TENANT_DISTRIBUTION == "citus",
+                               reason="about a platform that is not distributed")
 
 
 @pytest.fixture
@@ -38,6 +42,7 @@ def console(operator_user):
     return client
 
 
+@off_citus
 @pytest.mark.parametrize("method,path,body", [
     ("get", "/nodes", None),
     ("get", "/tenants", None),
@@ -57,6 +62,7 @@ def test_the_cluster_api_answers_409_not_distributed_off_citus(api, tenants, met
                                                              "cluster.rebalance"]).exists()
 
 
+@off_citus
 def test_the_cluster_api_is_for_operators_only(db, tenants):
     assert APIClient(HTTP_HOST="localhost").get(f"{BASE}/nodes").status_code == 401
     user = User.objects.create_user(email="nobody@platform.test", password="x-pass-12345")
@@ -65,6 +71,7 @@ def test_the_cluster_api_is_for_operators_only(db, tenants):
     assert client.post(f"{BASE}/tenants/acme/move", {"node": "x:1"}).status_code == 403
 
 
+@off_citus
 def test_the_console_cluster_section_says_plainly_the_platform_is_not_sharded(console, tenants):
     page = console.get("/console/cluster/")
     assert page.status_code == 200
@@ -75,6 +82,7 @@ def test_the_console_cluster_section_says_plainly_the_platform_is_not_sharded(co
     assert 'aria-current="page">Cluster' not in console.get("/console/").content.decode()
 
 
+@off_citus
 def test_console_move_and_rebalance_off_citus_are_refused_with_the_reason(console, tenants):
     for path, data in [("/console/cluster/tenants/acme/move", {"node": "10.0.0.2:5432"}),
                        ("/console/cluster/rebalance", {})]:
@@ -84,6 +92,7 @@ def test_console_move_and_rebalance_off_citus_are_refused_with_the_reason(consol
     assert console.get("/console/cluster/tenants/acme/move").status_code == 405
 
 
+@off_citus
 def test_the_cluster_pages_are_for_operators_only(client, db):
     response = client.get("/console/cluster/", HTTP_HOST="localhost")
     assert response.status_code == 302 and "/console/cluster/" in response["Location"]
@@ -94,12 +103,14 @@ def test_the_cluster_pages_are_for_operators_only(client, db):
     assert other.post("/console/cluster/rebalance").status_code == 403
 
 
+@off_citus
 def test_the_tenant_page_has_no_placement_panel_off_citus(operator_user, tenants):
     request = RequestFactory().get("/console/", HTTP_HOST="localhost")
     request.user = operator_user
     assert tenant_placement_panel(request, Tenant.objects.get(slug="acme")) == ""
 
 
+@off_citus
 def test_the_cli_refuses_nodes_move_and_rebalance_off_citus(db):
     for args in (["nodes"], ["move", "acme", "--to", "10.0.0.2:5432"],
                  ["rebalance", "--dry-run"], ["rebalance"]):
