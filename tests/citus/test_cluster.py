@@ -33,11 +33,14 @@ def operator(committed_db):
     api, console = APIClient(HTTP_HOST="localhost"), Client(HTTP_HOST="localhost")
     api.force_login(user)
     console.force_login(user)
-    first_entry = (PlatformAuditEntry.objects.order_by("-pk").values_list("pk", flat=True)
-                   .first() or 0)
+    first_entry = _last_entry()
     yield api, console, user
     PlatformAuditEntry.objects.filter(pk__gt=first_entry).delete()
     user.delete()
+
+
+def _last_entry() -> int:
+    return PlatformAuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def _finished(get_job, location: str) -> dict:
@@ -105,8 +108,9 @@ def test_rebalance_plans_then_moves_one_at_a_time_and_evens_the_nodes(operator, 
         if placements()[tenant.schema_name].node != fuller:
             schema_move(tenant.schema_name, fuller, mode="block_writes")
     spread_before = _spread()
+    audited = PlatformAuditEntry.objects.filter(pk__gt=_last_entry())
     plan = rebalance_plan()
-    assert plan and {m.source for m in plan} == {fuller}
+    assert plan and plan[0].source == fuller
 
     dry = io.StringIO()
     call_command("tenant", "rebalance", "--dry-run", stdout=dry)
@@ -115,7 +119,7 @@ def test_rebalance_plans_then_moves_one_at_a_time_and_evens_the_nodes(operator, 
     api_plan = api.post(f"{BASE}/cluster/rebalance", {"dry_run": True}, format="json").json()
     assert [(m["slug"], m["target"]) for m in api_plan] == [(m.slug, m.target) for m in plan]
     assert _spread() == spread_before  # a dry run moves nothing
-    assert not PlatformAuditEntry.objects.filter(action="cluster.rebalance").exists()
+    assert not audited.filter(action="cluster.rebalance").exists()
 
     out = io.StringIO()
     call_command("tenant", "rebalance", stdout=out)
@@ -124,10 +128,10 @@ def test_rebalance_plans_then_moves_one_at_a_time_and_evens_the_nodes(operator, 
     where = {p.slug: p.node for p in tenant_placements()}
     assert all(where[m.slug] == m.target for m in plan)
     assert _spread() < spread_before
-    assert PlatformAuditEntry.objects.filter(action="cluster.rebalance").count() == 1
-    assert set(PlatformAuditEntry.objects.filter(action="tenant.move")
-               .values_list("target", flat=True)) == {m.slug for m in plan}
-    assert PlatformAuditEntry.objects.get(action="cluster.rebalance").actor.startswith("cli:")
+    assert audited.filter(action="cluster.rebalance").count() == 1
+    assert sorted(audited.filter(action="tenant.move").values_list("target", flat=True)) == \
+        sorted(m.slug for m in plan)
+    assert audited.get(action="cluster.rebalance").actor.startswith("cli:")
 
 
 def _spread() -> int:
