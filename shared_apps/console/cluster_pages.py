@@ -57,8 +57,8 @@ def cluster_overview(request: HttpRequest) -> HttpResponse:
 def _refused(request: HttpRequest, error: PlatformError) -> HttpResponse:
     """The section again with why the action was refused, and the matching status."""
     context = _overview_context() if citus_enabled() else {"distributed": False}
-    messages = [error.message, *(m for msgs in error.fields.values() for m in msgs)]
-    context["error"] = " ".join(messages)
+    field_messages = [m for msgs in error.fields.values() for m in msgs]
+    context["error"] = " ".join(field_messages) if field_messages else error.message
     return render(request, "console/cluster.html", context, status=error.status)
 
 
