@@ -269,6 +269,8 @@ def stop() -> None:
 # tenant-isolation test, so a tenant's data is shown never to cross on Citus either.
 CITUS_SUITE = [
     "tests/citus",
+    "tests/core/test_archive.py",
+    "tests/core/test_provisioning.py",
     "tests/core/test_routing.py",
     "tests/core/test_accounts_isolation.py",
     "tests/inventory/test_isolation.py",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tenants import api, domain_api, fleet_api
+from tenants import api, cluster_api, domain_api, fleet_api
 
 # The operator API's own schema: only its routes, under its own title (the tenant API's schema
 # is served on tenant hosts). Operators only, as the API itself.
@@ -39,6 +39,15 @@ urlpatterns = [
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
     path("tenants/<slug:slug>/domains/<str:domain>/primary",
          domain_api.TenantDomainPrimaryView.as_view(), name="operator-tenant-domain-primary"),
+    path("cluster/nodes", cluster_api.ClusterNodesView.as_view(), name="operator-cluster-nodes"),
+    path("cluster/tenants", cluster_api.ClusterTenantsView.as_view(),
+         name="operator-cluster-tenants"),
+    path("cluster/tenants/<slug:slug>/placement", cluster_api.TenantPlacementView.as_view(),
+         name="operator-cluster-placement"),
+    path("cluster/tenants/<slug:slug>/move", cluster_api.TenantMoveView.as_view(),
+         name="operator-cluster-move"),
+    path("cluster/rebalance", cluster_api.ClusterRebalanceView.as_view(),
+         name="operator-cluster-rebalance"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
     *fleet_api.urlpatterns,
 ]

@@ -1,6 +1,6 @@
-"""The operators' long jobs (provision, archive, restore) as Celery tasks, reporting their
-step as task progress (state PROGRESS with ``{"step", "index", "total"}`` in its meta, readable
-through AsyncResult and the operator API's /jobs/{id})."""
+"""The operators' long jobs (provision, archive, restore, move, rebalance) as Celery tasks,
+reporting their step as task progress (state PROGRESS with ``{"step", "index", "total"}`` in its
+meta, readable through AsyncResult and the operator API's /jobs/{id})."""
 
 import logging
 
@@ -13,6 +13,7 @@ from tenants.archive.services import (
     tenant_archive,
     tenant_restore,
 )
+from tenants.cluster import cluster_rebalance, tenant_move
 from tenants.domains import domains_check_all
 from tenants.jobs import task_actor
 from tenants.models import Tenant, TenantState
@@ -121,3 +122,32 @@ def pool_refill() -> int:
 def domains_verify() -> dict:
     """Check every custom domain's TXT record (public beat entry ``domains-verify``)."""
     return domains_check_all()
+
+
+@shared_task(bind=True, name="tenants.move", acks_late=True, max_retries=0)
+def move_tenant(self, *, slug: str, node: str, block_writes: bool = False,
+                actor: dict | None = None) -> dict:
+    """One tenant to another Citus worker, online (tenants/cluster.py)."""
+    def progress(step: str) -> None:
+        if self.request.id:
+            self.update_state(state="PROGRESS", meta={"step": step, "index": None,
+                                                      "total": None})
+
+    with acting_as(task_actor(actor)):
+        move = tenant_move(slug=slug, node=node, block_writes=block_writes, progress=progress)
+    return {"slug": move.slug, "source": move.source, "target": move.target,
+            "size_bytes": move.size_bytes}
+
+
+@shared_task(bind=True, name="tenants.rebalance", acks_late=True, max_retries=0)
+def rebalance_cluster(self, *, actor: dict | None = None) -> dict:
+    """Even out the Citus workers by size, one online move at a time (tenants/cluster.py)."""
+    def progress(step: str, index: int, total: int) -> None:
+        if self.request.id:
+            self.update_state(state="PROGRESS", meta={"step": step, "index": index,
+                                                      "total": total})
+
+    with acting_as(task_actor(actor)):
+        moves = cluster_rebalance(progress=progress)
+    return {"moves": [{"slug": m.slug, "source": m.source, "target": m.target,
+                       "size_bytes": m.size_bytes} for m in moves]}

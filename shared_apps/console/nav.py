@@ -16,6 +16,7 @@ class Section:
 SECTIONS: list[Section] = [
     Section("Overview", "console:overview", "/console/"),
     Section("Tenants", "console:tenants", "/console/tenants/"),
+    Section("Cluster", "console:cluster", "/console/cluster/"),
 ]
 
 

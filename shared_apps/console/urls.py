@@ -3,11 +3,12 @@ own module of pages included here."""
 
 from django.urls import include, path
 
-from shared_apps.console import views
+from shared_apps.console import cluster_pages, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("tenants/", include("shared_apps.console.tenant_pages")),
+    path("cluster/", include(cluster_pages.urlpatterns)),
 ]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -297,11 +297,16 @@ def tenant_restore(*, archive: Path | str, progress: Progress | None = None) -> 
         TenantState.PROVISIONING, "restore", "")
     tenant.save(update_fields=["state", "provisioning_step", "provisioning_error", "updated_at"])
     try:
-        with transaction.atomic():
-            forward = pgcopy.create_schema_at(tenant.schema_name, migrations)
-            say("schema created at the archive's migration state")
-            rows = _load(path, tenant.schema_name)
-            say(f"{rows} rows loaded")
+        try:
+            with transaction.atomic():
+                forward = pgcopy.create_schema_at(tenant.schema_name, migrations)
+                say("schema created at the archive's migration state")
+                rows = _load(path, tenant.schema_name)
+        except IntegrityError as exc:
+            # On Citus the workers check the deferred foreign keys only at COMMIT (SET
+            # CONSTRAINTS ALL IMMEDIATE does not reach them): _load's refusal, found later.
+            raise bad_archive(path, f"rows refer to rows it does not hold: {exc}") from exc
+        say(f"{rows} rows loaded")
         if forward:
             schema_migrate(tenant.schema_name)
             say("migrated to the current release")

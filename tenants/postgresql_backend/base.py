@@ -28,6 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, InternalError
 from django.db.backends.postgresql.creation import DatabaseCreation
+from django.db.backends.postgresql.schema import DatabaseSchemaEditor
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantsDatabaseWrapper
 
 from tenants.postgresql_backend import citus
@@ -63,6 +64,7 @@ class DatabaseWrapper(TenantsDatabaseWrapper):
         if citus_enabled():
             self.ops.sequence_reset_sql = partial(citus.sequence_reset_sql, self.ops)
             self.creation = CitusDatabaseCreation(self)
+            self.SchemaEditorClass = CitusSchemaEditor
 
     def check_constraints(self, table_names=None) -> None:
         super().check_constraints(table_names)
@@ -96,6 +98,10 @@ class DatabaseWrapper(TenantsDatabaseWrapper):
 
 def citus_enabled() -> bool:
     return getattr(settings, "TENANT_DISTRIBUTION", "none") == "citus"
+
+
+class CitusSchemaEditor(citus.ColumnConstraintsNamed, DatabaseSchemaEditor):
+    pass
 
 
 class CitusDatabaseCreation(DatabaseCreation):

@@ -1,7 +1,7 @@
 """What the database backend does differently on a Citus cluster (``TENANT_DISTRIBUTION=citus``).
 
 Django and django-tenants run on a Citus coordinator almost unchanged; docs/scaling.md lists the
-six differences found. Four of them are the backend's business and are handled here:
+differences found. Five of them are the backend's business and are handled here:
 
 2. ``SET CONSTRAINTS ALL IMMEDIATE`` is not sent on to the workers (Citus #2234), so Django's
    ``check_constraints()`` (loaddata, TestCase) would never raise for a tenant table:
@@ -14,6 +14,8 @@ six differences found. Four of them are the backend's business and are handled h
    the coordinator.
 6. ``CREATE DATABASE`` is not propagated: a test database is created on every node, with the
    extension, and the workers registered in it (``create_test_database_on_workers``).
+7. ``ADD COLUMN`` with an unnamed constraint (Django's CHECK of a positive integer field, its
+   UNIQUE) is refused on a distributed table: ``ColumnConstraintsNamed``.
 """
 
 from __future__ import annotations
@@ -146,3 +148,53 @@ def destroy_test_database_on_workers(settings_dict: dict, test_name: str,
                              autocommit=True) as c:
             c.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                       .format(psycopg.sql.Identifier(test_name)))
+
+
+def pg_constraint_name(table: str, column: str, label: str) -> str:
+    """The name PostgreSQL gives an unnamed column constraint (``makeObjectName``): table and
+    column shortened, the longer first, to fit 63 bytes with ``_label``."""
+    available = 63 - len(label) - 2
+    name1, name2 = len(table), len(column)
+    while name1 + name2 > available:
+        if name1 > name2:
+            name1 -= 1
+        else:
+            name2 -= 1
+    return f"{table[:name1]}_{column[:name2]}_{label}"
+
+
+class ColumnConstraintsNamed:
+    """7. Citus refuses ``ALTER TABLE ... ADD COLUMN`` with an unnamed constraint on a
+    distributed table ("all constraints in Citus must have explicit names"), which is how Django
+    adds a ``PositiveIntegerField`` (CHECK) or a ``unique=True`` field to an existing model: the
+    fleet's migrations would fail on every tenant. Here the column is added bare and each
+    constraint then added by the name PostgreSQL would have chosen (so a migrated schema and a
+    replayed one still match, names included). A mixin for the schema editor."""
+
+    _bare_column = False
+
+    def add_field(self, model, field):
+        check = field.db_parameters(connection=self.connection)["check"]
+        unique = field.unique and not field.primary_key
+        if field.many_to_many or not (check or unique):
+            return super().add_field(model, field)
+        self._bare_column = True
+        self.sql_check_constraint = ""  # instance attribute: this call only
+        try:
+            super().add_field(model, field)
+        finally:
+            self._bare_column = False
+            del self.sql_check_constraint
+        table, qn = model._meta.db_table, self.quote_name
+        if check:
+            self.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT "
+                         f"{qn(pg_constraint_name(table, field.column, 'check'))} CHECK ({check})")
+        if unique:
+            self.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT "
+                         f"{qn(pg_constraint_name(table, field.column, 'key'))} "
+                         f"UNIQUE ({qn(field.column)})")
+
+    def _iter_column_sql(self, *args, **kwargs):
+        for part in super()._iter_column_sql(*args, **kwargs):
+            if not (self._bare_column and part == "UNIQUE"):
+                yield part

@@ -144,6 +144,51 @@ def test_6_the_test_database_is_on_every_node_with_the_extension_and_the_workers
                                   ).fetchone()
 
 
+# 7. ADD COLUMN with an unnamed constraint (Django's CHECK of a positive integer, its UNIQUE) is
+#    refused on a distributed table: a fleet migration adding such a field would fail.
+def test_7_a_migration_adds_checked_and_unique_columns_to_a_distributed_table(committed_db):
+    from django.apps.registry import Apps
+    from django.db import models
+
+    from tenants.distribution import local_schema_creation
+
+    class Probe(models.Model):  # noqa: DJ008 (a throwaway model)
+        id = models.BigAutoField(primary_key=True)
+
+        class Meta:
+            app_label, apps, db_table = "citus_probe", Apps(), "probe"
+
+    count = models.PositiveIntegerField(default=0)
+    count.set_attributes_from_name("count")
+    code = models.CharField(max_length=10, unique=True, null=True)
+    code.set_attributes_from_name("code")
+    try:
+        with local_schema_creation(), connection.cursor() as cursor:
+            cursor.execute("CREATE SCHEMA t_citus_addcol")
+        with schema_context("t_citus_addcol"):
+            with connection.schema_editor() as editor:
+                editor.create_model(Probe)
+            schema_distribute("t_citus_addcol")
+            with connection.schema_editor() as editor:
+                editor.add_field(Probe, count)
+                editor.add_field(Probe, code)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = "
+                               "'t_citus_addcol.probe'::regclass AND contype IN ('c', 'u')")
+                assert {row[0] for row in cursor.fetchall()} == {"probe_count_check",
+                                                                 "probe_code_key"}
+                cursor.execute("INSERT INTO probe (count, code) VALUES (1, 'a')")
+                with pytest.raises(IntegrityError, match="probe_count_check"), \
+                        transaction.atomic():
+                    cursor.execute("INSERT INTO probe (count) VALUES (-1)")
+                with pytest.raises(IntegrityError, match="probe_code_key"), transaction.atomic():
+                    cursor.execute("INSERT INTO probe (count, code) VALUES (2, 'a')")
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA IF EXISTS t_citus_addcol CASCADE")
+
+
 # -- operators: placement and moves ------------------------------------------------------------
 def test_tenant_nodes_lists_each_tenants_node_and_per_node_totals(db, tenants):
     out = io.StringIO()

@@ -9,6 +9,7 @@ import tarfile
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
@@ -25,6 +26,13 @@ from tenants.provisioning import tenant_provision
 from tests.attendance.factories import EmployeeFactory, SiteFactory
 from tests.inventory import factories as f
 from tests.schema_fingerprint import fingerprint_differences, schema_fingerprint
+
+if settings.TENANT_DISTRIBUTION == "citus":
+    @pytest.fixture
+    def db(committed_tenant_changes):
+        """On Citus these tests commit (tests/conftest.py, ``committed_tenant_changes``, says
+        why), and are cleaned up after."""
+        yield
 
 
 def _table_counts(schema: str) -> dict[str, int]:

@@ -1,7 +1,7 @@
-"""``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|nodes|move``:
-the operators' command line (``nodes`` and ``move`` on Citus only: docs/scaling.md). Every action
-calls the same service as the console and the operator API, and is audited as ``cli:<login>``
-(the operating-system user running the command)."""
+"""``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|nodes|move|
+rebalance``: the operators' command line (``nodes``, ``move`` and ``rebalance`` on Citus only:
+docs/scaling.md). Every action calls the same service as the console and the operator API, and
+is audited as ``cli:<login>`` (the operating-system user running the command)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tenant_apps.core.actor import Actor, acting_as
-from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.errors import Conflict, PlatformError
 from tenants.archive.services import tenant_archive, tenant_restore
+from tenants.cluster import (
+    cluster_nodes,
+    cluster_rebalance,
+    human_size,
+    rebalance_plan,
+    tenant_move,
+    tenant_placements,
+)
 from tenants.domains import domain_add, domain_instructions, domain_remove, domain_set_primary
 from tenants.filters import tenants_filtered
 from tenants.provisioning import ProvisioningFailed, tenant_provision
@@ -73,6 +81,11 @@ class Command(BaseCommand):
         restore = sub.add_parser("restore", help="Bring an archived tenant back from its "
                                  "archive file (as suspended).")
         restore.add_argument("archive", help="The .tar.gz file `tenant archive` wrote.")
+
+        rebalance = sub.add_parser("rebalance", help="Citus: even out the worker nodes by "
+                                   "size, moving tenants one at a time, online.")
+        rebalance.add_argument("--dry-run", action="store_true",
+                               help="Print the planned moves; move nothing.")
 
         sub.add_parser("nodes", help="Citus: which node holds each tenant, with sizes and "
                        "per-node totals.")
@@ -199,51 +212,56 @@ class Command(BaseCommand):
                                                                    strict=True)).rstrip())
 
     def _nodes(self, **_):
-        from tenants.distribution import citus_enabled, placements, worker_nodes
-
-        if not citus_enabled():
-            raise CommandError("Tenants are not distributed (TENANT_DISTRIBUTION is not "
-                               "'citus'): every tenant is on the one PostgreSQL.")
-        where = placements()
-        per_node: dict[str, list[int]] = {node: [0, 0] for node in worker_nodes()}
+        placements = tenant_placements()
         header = ("SLUG", "SCHEMA", "NODE", "SIZE")
-        rows = []
-        for tenant in tenant_list(state=None):
-            placement = where.get(tenant.schema_name)
-            node = placement.node if placement else "(not distributed)"
-            size = placement.size_bytes if placement else 0
-            rows.append((tenant.slug, tenant.schema_name, node, f"{size / 1024:.0f} kB"))
-            totals = per_node.setdefault(node, [0, 0])
-            totals[0] += 1
-            totals[1] += size
+        rows = [(p.slug, p.schema_name, p.node or "(not distributed)", human_size(p.size_bytes))
+                for p in placements]
+        self._table(header, rows)
+        for node in cluster_nodes(placements):
+            self.stdout.write(f"node {node.node}: {node.tenants} tenant(s), "
+                              f"{human_size(node.size_bytes)}")
+
+    def _move(self, *, slug, node, block_writes, **_):
+        try:
+            with _cli_actor():
+                move = tenant_move(slug=slug, node=node, block_writes=block_writes,
+                                   progress=self._progress)
+        except Conflict as exc:
+            if exc.code != "already_on_node":
+                raise
+            self.stdout.write(exc.message)
+            return
+        self.stdout.write(self.style.SUCCESS(
+            f"Tenant '{slug}' moved from {move.source} to {move.target}."))
+
+    def _rebalance(self, *, dry_run, **_):
+        moves = rebalance_plan()
+        if not moves:
+            self.stdout.write("The nodes are balanced: nothing to move.")
+            return
+        self.stdout.write(f"Plan: {len(moves)} move(s)")
+        self._table(("SLUG", "SIZE", "FROM", "TO"),
+                    [(m.slug, human_size(m.size_bytes), m.source, m.target) for m in moves])
+        if dry_run:
+            self.stdout.write("Dry run: nothing moved.")
+            return
+
+        def progress(step: str, index: int, total: int) -> None:
+            if self.verbosity >= 1:
+                self.stdout.write(f"  [{index}/{total}] {step}")
+
+        with _cli_actor():
+            moved = cluster_rebalance(progress=progress)
+        self.stdout.write(self.style.SUCCESS(f"Rebalanced: {len(moved)} tenant(s) moved."))
+        for node in cluster_nodes():
+            self.stdout.write(f"node {node.node}: {node.tenants} tenant(s), "
+                              f"{human_size(node.size_bytes)}")
+
+    def _table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths,
                                                                    strict=True)).rstrip())
-        for node, (count, size) in per_node.items():
-            self.stdout.write(f"node {node}: {count} tenant(s), {size / 1024:.0f} kB")
-
-    def _move(self, *, slug, node, block_writes, **_):
-        from tenants.distribution import UnknownNode, citus_enabled, placements, schema_move
-        from tenants.models import Tenant
-
-        if not citus_enabled():
-            raise CommandError("Tenants are not distributed (TENANT_DISTRIBUTION is not "
-                               "'citus').")
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            raise CommandError(f"No tenant '{slug}'.")
-        before = placements().get(tenant.schema_name)
-        if before and before.node == node:
-            self.stdout.write(f"Tenant '{slug}' is already on {node}.")
-            return
-        try:
-            schema_move(tenant.schema_name, node,
-                        mode="block_writes" if block_writes else "force_logical")
-        except UnknownNode as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Tenant '{slug}' moved from {before.node if before else '?'} to {node}."))
 
     def _progress(self, message: str) -> None:
         if self.verbosity >= 1:
@@ -270,6 +288,11 @@ def _login() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry for the uid (some containers)
         return "unknown"
+
+
+def _cli_actor():
+    """Audit entries written by this command name the operator's login."""
+    return acting_as(Actor(f"cli:{_login()}"))
 
 
 def _note(tenant) -> str:
