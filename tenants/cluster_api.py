@@ -92,7 +92,7 @@ class TenantMoveView(OperatorView):
         tenant_move_check(slug=slug, node=data["node"])
         return _queued(operator_job_queue(
             move_tenant, kind="move", target=slug, slug=slug, node=data["node"],
-            block_writes=data["block_writes"]))
+            block_writes=data["block_writes"]), kind="move", slug=slug)
 
 
 class ClusterRebalanceView(OperatorView):
@@ -107,4 +107,5 @@ class ClusterRebalanceView(OperatorView):
         if serializer.validated_data["dry_run"]:
             return Response(MoveSerializer([asdict(m) for m in rebalance_plan()],
                                            many=True).data)
-        return _queued(operator_job_queue(rebalance_cluster, kind="rebalance", target=""))
+        return _queued(operator_job_queue(rebalance_cluster, kind="rebalance", target=""),
+                       kind="rebalance", slug="")
