@@ -1,6 +1,8 @@
 """The operators' console (Django admin on the public host)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from tenant_apps.core.errors import PlatformError
 from tenants.archive.services import archive_check, recorded_archive
@@ -11,6 +13,13 @@ from tenants.services import tenant_activate, tenant_suspend
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
+
+
+class ProvisionForm(forms.Form):
+    slug = forms.CharField(max_length=63, help_text="The tenant's address: <slug>.BASE_DOMAIN.")
+    name = forms.CharField(max_length=200)
+    owner_email = forms.EmailField(label="Owner's e-mail",
+                                   help_text="Gets an invitation link to set a password.")
 
 
 @admin.register(Tenant)
@@ -24,10 +33,30 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [DomainInline]
     actions = ["suspend", "activate", "archive", "restore"]
 
-    def has_add_permission(self, request) -> bool:
-        # Tenants are created by the provisioning pipeline (manage.py tenant create, the job),
-        # never as a bare row.
-        return False
+    def add_view(self, request, form_url="", extra_context=None):
+        """"Add tenant" runs the provisioning pipeline (never a bare row) and shows the owner's
+        invitation link, which is also e-mailed to the owner."""
+        from tenants.provisioning import ProvisioningFailed, tenant_provision
+
+        form = ProvisionForm(request.POST or None)
+        ctx = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                ctx = tenant_provision(slug=data["slug"], name=data["name"],
+                                       owner_email=data["owner_email"])
+            except PlatformError as exc:
+                for name, problems in exc.fields.items():
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            except ProvisioningFailed as exc:
+                form.add_error(None, str(exc))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": "Create a tenant", "form": form, "ctx": ctx,
+                   "has_view_permission": True}
+        return TemplateResponse(request, "admin/tenants/provision.html", context)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

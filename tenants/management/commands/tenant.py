@@ -88,6 +88,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Owner: {owner_email}")
         if ctx.invitation_url:
             self.stdout.write(f"Owner's invitation link (valid 7 days): {ctx.invitation_url}")
+            self.stdout.write(f"E-mailed to {owner_email}." if ctx.invitation_emailed else
+                              f"Could not e-mail it to {owner_email}: pass it on yourself.")
 
     def _list(self, *, state, **_):
         rows = [(t.slug, t.name, t.state, t.schema_name, str(t.domain_count),
