@@ -95,3 +95,12 @@ def pool_refill() -> int:
 def domains_verify() -> dict:
     """Check every custom domain's TXT record (public beat entry ``domains-verify``)."""
     return domains_check_all()
+
+
+@shared_task(name="tenants.find_workspaces", acks_late=True, ignore_result=True)
+def find_workspaces(*, email: str, scheme: str, port: str) -> int:
+    """E-mail ``email`` the sign-in addresses of its workspaces (none: no e-mail, so the form
+    cannot be used to send mail to arbitrary addresses). Returns how many were found."""
+    from tenants.signup.mail import workspaces_email_send
+
+    return workspaces_email_send(email=email, scheme=scheme, port=port)

@@ -122,6 +122,7 @@ def _ids_of(client: TenantClient, list_path: str, key: str = "id") -> list:
 def test_the_schema_lists_the_tenant_apps_endpoints():
     paths = _get_paths()
     assert "/api/v1/api-keys" in paths and "/api/v1/jobs/{id}" in paths
+    assert {"/api/v1/members/{id}", "/api/v1/invitations/{id}"} <= set(paths)
     assert len(paths) >= 4
 
 
@@ -141,7 +142,8 @@ def test_no_row_of_another_tenant_is_ever_visible(world, path, auth):
                 "application/json"):
             body = response.json()
             if isinstance(body, dict) and "results" in body:
-                own = {"/api/v1/api-keys"}  # B's own key is B's row
+                # B's own key and B's owner are B's rows.
+                own = {"/api/v1/api-keys", "/api/v1/members"}
                 assert body["count"] == (1 if path in own else 0), (path, body)
         return
 
