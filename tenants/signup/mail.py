@@ -9,6 +9,7 @@ from tenants.signup.lookup import workspaces_of_email
 
 
 def workspaces_email_send(*, email: str, scheme: str, port: str) -> int:
+    email = email.strip().lower()
     tenants = workspaces_of_email(email)
     if not tenants:
         return 0

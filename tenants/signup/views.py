@@ -100,7 +100,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     except PlatformError as exc:
         _refuse(form, exc)
         return _landing(request, signup=form, status=exc.status)
-    request.session["signup_email"] = data["email"]
+    request.session["signup_email"] = data["email"].lower()
     return redirect("signup-progress", job_id=job_id)
 
 
