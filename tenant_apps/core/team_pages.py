@@ -5,6 +5,7 @@ leave and transfer ownership. Everyone sees the team; the services decide who ma
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -107,7 +108,8 @@ def member_remove_page(request: HttpRequest, pk: int) -> HttpResponse:
         except PlatformError as exc:
             messages.error(request, exc.message)
             return redirect("web-team")
-        return redirect("login")  # left the workspace: signed out by the next request anyway
+        logout(request)  # left the workspace
+        return redirect("login")
     return _apply(request, lambda: member_remove(
         actor=request.user, actor_role=request.user.role, member=member),
         f"{member.email} was removed: their sessions and API keys no longer work.")

@@ -101,6 +101,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         _refuse(form, exc)
         return _landing(request, signup=form, status=exc.status)
     request.session["signup_email"] = data["email"].lower()
+    # Only the browser that signed up may watch the job (job ids are shared with operators').
+    request.session["signup_jobs"] = [*request.session.get("signup_jobs", [])[-4:], job_id]
     return redirect("signup-progress", job_id=job_id)
 
 
@@ -116,6 +118,8 @@ def slug_check(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def progress(request: HttpRequest, job_id: str) -> HttpResponse:
+    if job_id not in request.session.get("signup_jobs", []):
+        raise Http404("No such sign-up.")
     try:
         state = signup_progress(job_id=job_id)
     except PlatformError as exc:

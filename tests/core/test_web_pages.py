@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import TenantClient
 
-PAGES = ["/", "/styleguide/", "/inventory/", "/inventory/alerts/", "/inventory/warehouses/",
+PAGES = ["/", "/styleguide/", "/team/", "/inventory/", "/inventory/alerts/", "/inventory/warehouses/",
          "/inventory/categories/", "/attendance/", "/attendance/present/",
          "/attendance/records/", "/attendance/timesheets/", "/attendance/sites/",
          "/attendance/shifts/", "/attendance/employees/", "/attendance/assignments/"]

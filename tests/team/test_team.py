@@ -373,3 +373,18 @@ def test_a_new_tenants_owner_is_emailed_the_link_the_operator_sees(db, mailoutbo
     host, path = _link(message)
     assert f"http://{host}{path}" == ctx.invitation_url and host == "mailed-owner.localhost"
     assert b"Owner" in client.get(path, HTTP_HOST=host).content
+
+
+def test_leaving_from_the_page_signs_out_and_the_last_owner_is_told_why_not(client_for, acme):
+    from shared_apps.accounts.models import User
+
+    viewer = client_for("acme", role="viewer")
+    left = viewer.post(f"/team/members/{viewer.user.pk}/remove")
+    assert left.status_code == 302 and left["Location"] == "/login/"
+    assert viewer.get("/team/").status_code == 302
+    with acme:
+        assert not User.objects.get(pk=viewer.user.pk).is_active
+        User.objects.filter(role="owner").update(role="admin")
+    owner = client_for("acme", role="owner")
+    refused = owner.post(f"/team/members/{owner.user.pk}/remove", follow=True)
+    assert "A workspace needs an owner" in refused.content.decode()
