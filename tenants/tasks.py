@@ -101,6 +101,6 @@ def domains_verify() -> dict:
 def find_workspaces(*, email: str, scheme: str, port: str) -> int:
     """E-mail ``email`` the sign-in addresses of its workspaces (none: no e-mail, so the form
     cannot be used to send mail to arbitrary addresses). Returns how many were found."""
-    from tenants.signup.mail import workspaces_email_send
+    from tenants.workspaces_find import workspaces_email_send
 
     return workspaces_email_send(email=email, scheme=scheme, port=port)

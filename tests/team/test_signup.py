@@ -117,7 +117,7 @@ def test_find_my_workspace_answers_the_same_whether_or_not_the_address_exists(
 
 def test_the_find_email_lists_every_workspace_of_the_address_and_only_those(
         db, make_user, mailoutbox):
-    from tenants.signup.mail import workspaces_email_send
+    from tenants.workspaces_find import workspaces_email_send
 
     make_user("globex", role="viewer", email="owner@acme.test")  # the same person, 2 tenants
     make_user("initech", role="viewer", email="gone@acme.test", is_active=False)
@@ -132,7 +132,7 @@ def test_the_find_email_lists_every_workspace_of_the_address_and_only_those(
 
 
 def test_the_lookup_is_one_query_per_batch_of_schemas(db, django_assert_max_num_queries):
-    from tenants.signup.lookup import workspaces_of_email
+    from tenants.workspaces_find import workspaces_of_email
 
     # The registry, then one UNION ALL for all (up to 500) schemas; a third for search_path.
     with django_assert_max_num_queries(3):

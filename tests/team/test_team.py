@@ -388,3 +388,24 @@ def test_leaving_from_the_page_signs_out_and_the_last_owner_is_told_why_not(clie
     owner = client_for("acme", role="owner")
     refused = owner.post(f"/team/members/{owner.user.pk}/remove", follow=True)
     assert "A workspace needs an owner" in refused.content.decode()
+
+
+def test_the_console_creates_a_tenant_and_shows_the_owners_link(db, client, mailoutbox):
+    from shared_apps.accounts.models import User
+
+    operator = User.objects.create_superuser(email="op@platform.test", password="op-pass-1234")
+    client.force_login(operator)
+    form = client.get("/console/tenants/tenant/add/", HTTP_HOST="localhost")
+    assert form.status_code == 200 and b"Create tenant" in form.content
+    bad = client.post("/console/tenants/tenant/add/", {"slug": "acme", "name": "X",
+                                                       "owner_email": "o@x.example"},
+                      HTTP_HOST="localhost")
+    assert b"This slug is taken." in bad.content
+    made = client.post("/console/tenants/tenant/add/", {"slug": "console-made", "name": "Con",
+                                                        "owner_email": "o@con.example"},
+                       HTTP_HOST="localhost")
+    html = made.content.decode()
+    match = re.search(r'id="owner-invitation-link">([^<]+)<', html)
+    assert match and match[1].startswith("http://console-made.localhost/invitations/")
+    assert "It was e-mailed to o@con.example" in html
+    assert len(mailoutbox) == 1 and match[1] in mailoutbox[0].body
