@@ -1,9 +1,9 @@
-"""URLs of the public host (BASE_DOMAIN, www.BASE_DOMAIN): landing page, probes, operators."""
+"""URLs of the public host (BASE_DOMAIN, www.BASE_DOMAIN): landing page with sign-up and "find my
+workspace", probes, operators."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from tenants.domain_api import tls_ask
 from tenants.health import healthz, readyz
@@ -18,7 +18,7 @@ admin.site.has_permission = lambda request: bool(
     request.user.is_active and request.user.is_superuser)
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
+    path("", include("tenants.signup.views")),  # landing, sign-up, find my workspace
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

@@ -57,14 +57,19 @@ class ProvisionRequest:
     owner_password: str | None = None
     domains: list[str] = field(default_factory=list)
     schema_method: str | None = None
+    # The origin of the tenant's host for the owner's link (``http://initech.localhost:8000``);
+    # None: ``tenant_origin`` from the settings. Self-serve sign-up passes the public host's.
+    link_origin: str | None = None
 
 
 @dataclass
 class ProvisionContext:
     request: ProvisionRequest
     tenant: Tenant | None = None
-    # http://<primary host>/invitations/<token>: the owner sets a password there (shown once).
+    # <origin>/invitations/<token>: the owner sets a password there (shown once, and e-mailed
+    # to the owner: ``invitation_emailed``).
     invitation_url: str = ""
+    invitation_emailed: bool = False
     from_pool: bool = False
     progress: Callable[[str, int, int], None] | None = None
 
@@ -166,7 +171,8 @@ def _owner_create_in_schema(ctx: ProvisionContext) -> None:
     """The owner's account, in the current schema: with the explicit ``owner_password`` (tests,
     demo) or with an unusable one and an invitation (no hashing: nothing slow here)."""
     from shared_apps.accounts.models import Role, User
-    from tenant_apps.core.services.invitations import invitation_create
+    from tenant_apps.core.mail import invitation_email_send
+    from tenant_apps.core.services.invitations import invitation_create, invitation_link
 
     req = ctx.request
     password_hash = (ctx.tenant.provisioning_request or {}).get("owner_password_hash", "")
@@ -178,9 +184,23 @@ def _owner_create_in_schema(ctx: ProvisionContext) -> None:
             user.password = password_hash
             user.save(update_fields=["password"])
     if not user.has_usable_password():
-        _invitation, raw_token = invitation_create(email=req.owner_email, role=Role.OWNER)
-        ctx.invitation_url = (f"http://{req.slug}.{settings.BASE_DOMAIN}"
-                              f"/invitations/{raw_token}")
+        invitation, raw_token = invitation_create(email=req.owner_email, role=Role.OWNER)
+        origin = req.link_origin or tenant_origin(req.slug)
+        ctx.invitation_url = invitation_link(base_url=origin, raw_token=raw_token)
+        try:
+            invitation_email_send(invitation=invitation, link=ctx.invitation_url,
+                                  workspace_name=req.name.strip())
+        except Exception:  # no mail server: the operator still has the link to pass on
+            logger.exception("Could not e-mail the owner's invitation for %s", req.slug)
+        else:
+            ctx.invitation_emailed = True
+
+
+def tenant_origin(slug: str) -> str:
+    """``<SITE_SCHEME>://<slug>.<BASE_DOMAIN>[:SITE_PORT]``: the tenant's address in links sent
+    without a request at hand (CLI, operator API job)."""
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    return f"{settings.SITE_SCHEME}://{slug}.{settings.BASE_DOMAIN}{port}"
 
 
 def _create_domains(ctx: ProvisionContext) -> None:
@@ -253,14 +273,15 @@ def _rollback(ctx: ProvisionContext) -> None:
 def tenant_provision(*, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
                      schema_method: str | None = None, resume: bool = False,
-                     progress: Callable[[str, int, int], None] | None = None) -> ProvisionContext:
+                     progress: Callable[[str, int, int], None] | None = None,
+                     link_origin: str | None = None) -> ProvisionContext:
     """Run the pipeline. With ``resume=True`` an existing tenant in state ``provisioning`` is
     carried on from the step after its last completed one. Returns the context (tenant, the
     owner's invitation link). A new tenant without an explicit password or schema method
     claims a ready schema from the pool when there is one."""
     request = ProvisionRequest(slug=slug, name=name, owner_email=owner_email.strip().lower(),
                                owner_password=owner_password, domains=list(domains or []),
-                               schema_method=schema_method)
+                               schema_method=schema_method, link_origin=link_origin)
     ctx = ProvisionContext(request=request, progress=progress)
     done: set[str] = set()
     if resume:

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, name="tenants.provision", acks_late=True, max_retries=0)
 def provision_tenant(self, *, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
-                     resume: bool = False, actor: dict | None = None) -> dict:
+                     resume: bool = False, actor: dict | None = None,
+                     link_origin: str | None = None) -> dict:
     def progress(step: str, index: int, total: int) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS",
@@ -37,10 +38,12 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
     with acting_as(task_actor(actor)):
         ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
                                owner_password=owner_password, domains=domains, resume=resume,
-                               progress=progress)
-    # The owner sets a password through the invitation link (never a password here).
+                               progress=progress, link_origin=link_origin)
+    # The owner sets a password through the invitation link (never a password here), which
+    # was also e-mailed to them.
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
-            "owner_invitation_url": ctx.invitation_url}
+            "owner_invitation_url": ctx.invitation_url,
+            "owner_invitation_emailed": ctx.invitation_emailed}
 
 
 def _reporter(task):
@@ -151,3 +154,10 @@ def rebalance_cluster(self, *, actor: dict | None = None) -> dict:
         moves = cluster_rebalance(progress=progress)
     return {"moves": [{"slug": m.slug, "source": m.source, "target": m.target,
                        "size_bytes": m.size_bytes} for m in moves]}
+@shared_task(name="tenants.find_workspaces", acks_late=True, ignore_result=True)
+def find_workspaces(*, email: str, scheme: str, port: str) -> int:
+    """E-mail ``email`` the sign-in addresses of its workspaces (none: no e-mail, so the form
+    cannot be used to send mail to arbitrary addresses). Returns how many were found."""
+    from tenants.workspaces_find import workspaces_email_send
+
+    return workspaces_email_send(email=email, scheme=scheme, port=port)

@@ -152,6 +152,7 @@ def _ids_of(client: TenantClient, list_path: str, key: str = "id") -> list:
 def test_the_schema_lists_the_tenant_apps_endpoints():
     paths = _get_paths()
     assert "/api/v1/api-keys" in paths and "/api/v1/jobs/{id}" in paths
+    assert {"/api/v1/members/{id}", "/api/v1/invitations/{id}"} <= set(paths)
     assert len(paths) >= 4
 
 
@@ -186,7 +187,8 @@ def test_no_row_of_another_tenant_is_ever_visible(world, path, auth, viewer):
                 "application/json"):
             body = response.json()
             if viewer == "iso-c" and isinstance(body, dict) and "results" in body:
-                own = {"/api/v1/api-keys"}  # C's own key is C's row
+                # C's own key and C's owner are C's rows.
+                own = {"/api/v1/api-keys", "/api/v1/members"}
                 assert body["count"] == (1 if path in own else 0), (path, body)
             leaked = [row for row in _rows(response) if isinstance(row, dict) and _is_as(row)]
             assert not leaked, (viewer, path, leaked[:2])

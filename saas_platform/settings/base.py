@@ -23,6 +23,15 @@ ALLOWED_HOSTS = TenantAwareAllowedHosts(
     [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
 )
 
+# Links in e-mails sent without a request at hand (the owner's invitation from the CLI or the
+# operator API): <SITE_SCHEME>://<slug>.BASE_DOMAIN[:SITE_PORT] (empty port: the scheme's own).
+SITE_SCHEME = env.str("SITE_SCHEME", default="https")
+SITE_PORT = env.str("SITE_PORT", default="")
+# Self-serve sign-up on the public host (tenants/signup/): "Create your workspace".
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=True)
+# Each client address may send this many sign-up and "find my workspace" forms per hour.
+SIGNUP_RATE_PER_HOUR = env.int("SIGNUP_RATE_PER_HOUR", default=10)
+
 SHARED_APPS = [
     "django_tenants",
     "tenants",

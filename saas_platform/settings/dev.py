@@ -17,3 +17,7 @@ REST_FRAMEWORK = {
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS",
                                  default=["localhost", "127.0.0.0/8", "::1/128"])
+
+# make run serves plain http on PORT: the links in e-mails say so.
+SITE_SCHEME = env.str("SITE_SCHEME", default="http")
+SITE_PORT = env.str("SITE_PORT", default=env.str("PORT", default="8000"))

@@ -36,3 +36,7 @@ if env.str("FLEET_PROBE_MIGRATIONS", default=""):
 # Test receivers listen on loopback over http; the SSRF tests empty the allow-list.
 WEBHOOK_REQUIRE_HTTPS = False
 WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.0/8", "::1/128"]
+
+# Links in e-mails: http://<slug>.localhost (the test client's hosts).
+SITE_SCHEME = "http"
+SITE_PORT = ""

@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
     contract = TenantAppContract(
         prefix="",
         api_urls="tenant_apps.core.api.urls",
+        demo_seeder="tenant_apps.core.demo.seed",
         periodic_jobs=(PeriodicJob("clear-expired-sessions", "core.clear_expired_sessions",
                                    {"minute": 17, "hour": 3}),
                        # The jobs' outbox and watchdog (tenant_apps.core.services.jobs).

@@ -56,3 +56,22 @@ class ApiKeyForm(forms.Form):
     expires_in = forms.TypedChoiceField(label="Expires", choices=EXPIRY_CHOICES, coerce=int,
                                         empty_value=None, required=False,
                                         help_text="After this the key is refused.")
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail", max_length=254)
+    role = forms.ChoiceField(label="Role", initial="member",
+                             help_text="Viewers read; members work; admins manage the team "
+                                       "and settings; owners everything.")
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role")
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles

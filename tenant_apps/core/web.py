@@ -25,6 +25,7 @@ from tenant_apps.core.roles import Role
 from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
 from tenant_apps.core.services.invitations import invitation_accept, invitation_get_open
 from tenant_apps.core.services.workspace import workspace_settings_update
+from tenant_apps.core.team_pages import urlpatterns as team_urlpatterns
 
 
 @page()
@@ -153,6 +154,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 urlpatterns = [
+    *team_urlpatterns,
     path("jobs/<int:pk>/", job_detail, name="web-job"),
     path("", home, name="home"),
     path("styleguide/", styleguide, name="styleguide"),

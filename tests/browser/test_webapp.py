@@ -108,7 +108,7 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_themes_without_errors(
     ids = _seed(tenant)
     connection.set_schema_to_public()
     base = f"http://{tenant.slug}.localhost:{live_port}"
-    pages = ["/", "/styleguide/", "/settings/", "/settings/api-keys/", "/inventory/",
+    pages = ["/", "/styleguide/", "/team/", "/settings/", "/settings/api-keys/", "/inventory/",
              "/inventory/?low=yes", f"/inventory/products/{ids['washer']}/",
              f"/inventory/products/{ids['washer']}/edit", "/inventory/products/new",
              "/inventory/movements/new", "/inventory/alerts/", "/inventory/files/",
@@ -135,7 +135,7 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_themes_without_errors(
                 if problems:
                     found[f"{path} at {width} px, {theme}"] = problems
     assert found == {}
-    assert len(pages) + 1 == 28  # the count the closing note gives
+    assert len(pages) + 1 == 29  # the count the closing note gives
 
 
 def test_a_movement_refused_for_insufficient_stock_then_accepted_on_a_phone(

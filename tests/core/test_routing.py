@@ -14,7 +14,7 @@ from tenants.services import tenant_suspend
 def test_public_hosts_serve_the_landing_page_and_console(client, db, host):
     response = client.get("/", HTTP_HOST=host)
     assert response.status_code == 200
-    assert b"One PostgreSQL schema per customer" in response.content
+    assert b"Find my workspace" in response.content
     assert client.get("/console/", HTTP_HOST=host).status_code == 302  # to sign-in
 
 

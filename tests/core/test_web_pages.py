@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import TenantClient
 
-PAGES = ["/", "/styleguide/", "/inventory/", "/inventory/alerts/", "/inventory/warehouses/",
-         "/inventory/categories/", "/attendance/", "/attendance/present/",
+PAGES = ["/", "/styleguide/", "/team/", "/inventory/", "/inventory/alerts/",
+         "/inventory/warehouses/", "/inventory/categories/", "/attendance/", "/attendance/present/",
          "/attendance/records/", "/attendance/timesheets/", "/attendance/sites/",
          "/attendance/shifts/", "/attendance/employees/", "/attendance/assignments/"]
 ADMIN_PAGES = ["/settings/", "/settings/api-keys/", "/inventory/files/",

@@ -1,4 +1,4 @@
-"""The core's own routes under /api/v1/: who am I, API keys and jobs."""
+"""The core's own routes under /api/v1/: who am I, API keys, jobs, members and invitations."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -6,10 +6,13 @@ from rest_framework.routers import SimpleRouter
 from tenant_apps.core.api.jobs import JobViewSet
 from tenant_apps.core.api.keys import ApiKeyViewSet
 from tenant_apps.core.api.me import MeView
+from tenant_apps.core.api.team import InvitationViewSet, MemberViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("jobs", JobViewSet, basename="job")
+router.register("members", MemberViewSet, basename="member")
+router.register("invitations", InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

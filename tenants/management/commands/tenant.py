@@ -126,6 +126,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Owner: {owner_email}")
         if ctx.invitation_url:
             self.stdout.write(f"Owner's invitation link (valid 7 days): {ctx.invitation_url}")
+            self.stdout.write(f"E-mailed to {owner_email}." if ctx.invitation_emailed else
+                              f"Could not e-mail it to {owner_email}: pass it on yourself.")
 
     def _list(self, *, state, search, **_):
         tenants = tenant_list(state=state)
