@@ -278,6 +278,15 @@ DOMAIN_SUSPEND_GRACE_HOURS = env.int("DOMAIN_SUSPEND_GRACE_HOURS", default=72)
 # What a custom domain's CNAME should point at (default: domains.BASE_DOMAIN).
 CUSTOM_DOMAIN_CNAME_TARGET = env.str("CUSTOM_DOMAIN_CNAME_TARGET", default="")
 
+# Audit logs (docs/audit.md): entries older than this are purged daily, in public and in every
+# tenant; never below the floor the database trigger enforces.
+from tenant_apps.core.audit_immutability import AUDIT_MIN_RETENTION_DAYS  # noqa: E402
+
+AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=365), AUDIT_MIN_RETENTION_DAYS)
+# Impersonation for support (docs/audit.md): the link's lifetime and the session's at most.
+IMPERSONATION_TOKEN_SECONDS = 60
+IMPERSONATION_SESSION_SECONDS = 30 * 60
+
 # Outgoing webhooks (tenant_apps/webhooks, docs/webhooks.md).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
 # Host names and networks (CIDR) a webhook may reach although they are not public addresses:

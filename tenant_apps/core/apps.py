@@ -18,7 +18,9 @@ class CoreConfig(AppConfig):
                        # The jobs' outbox and watchdog (tenant_apps.core.services.jobs).
                        PeriodicJob("sweep-jobs", "core.sweep_jobs", {"minute": "*"}),
                        PeriodicJob("purge-idempotency-records",
-                                   "core.purge_idempotency_records", {"minute": 23})),
+                                   "core.purge_idempotency_records", {"minute": 23}),
+                       # Audit entries past AUDIT_RETENTION_DAYS (docs/audit.md).
+                       PeriodicJob("audit-purge", "core.audit_purge", {"minute": 41, "hour": 4})),
         usage_counters={"members": "accounts.User", "api_keys": "core.ApiKey",
                         "jobs": "core.Job"},
     )

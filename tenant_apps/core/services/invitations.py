@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tenant_apps.core.actor import Actor, current_actor
 from tenant_apps.core.errors import InvalidInput, NotFound
 from tenant_apps.core.models import Invitation
 from tenant_apps.core.roles import Role
+from tenant_apps.core.services.audit import tenant_audit
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -24,6 +26,7 @@ def hash_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
+@transaction.atomic
 def invitation_create(*, email: str, role: str, invited_by=None) -> tuple[Invitation, str]:
     """A new invitation and its raw token (never stored; put it in the link)."""
     if role not in Role.values:
@@ -32,6 +35,8 @@ def invitation_create(*, email: str, role: str, invited_by=None) -> tuple[Invita
     invitation = Invitation.objects.create(
         email=email.strip().lower(), role=role, token_hash=hash_token(raw_token),
         expires_at=timezone.now() + INVITATION_LIFETIME, invited_by=invited_by)
+    tenant_audit("invitation.create", target=invitation.email,
+                 detail={"id": invitation.pk, "role": role})
     return invitation, raw_token
 
 
@@ -70,4 +75,7 @@ def invitation_accept(*, raw_token: str, password: str, full_name: str = ""):
     user.save()
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    tenant_audit("invitation.accept", target=invitation.email,
+                 detail={"id": invitation.pk, "role": invitation.role}, actor=Actor(
+                     user.email, user.pk, ip=current_actor().ip))
     return user

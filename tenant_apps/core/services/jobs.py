@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tenant_apps.core.models import Job, JobStatus
+from tenant_apps.core.services.audit import tenant_audit
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,18 @@ def _setting(name: str, default: float) -> float:
     return getattr(settings, name, default)
 
 
+@transaction.atomic
 def job_start(*, kind: str, task, created_by=None, params: dict | None = None,
-              input_text: str = "") -> Job:
+              input_text: str = "", audit: str = "") -> Job:
     """Create a queued job and send ``task`` (called with ``job_id=...``) once the row is
     committed, so the worker always finds it. The task runs in the current tenant. A broker
     outage does not fail the caller: the job stays queued and the sweeper sends it later."""
     job = Job.objects.create(kind=kind, created_by=created_by, params=params or {},
                              input_text=input_text, task_name=task.name)
+    if audit:  # e.g. an import: the workspace's audit log names it, and who started it
+        tenant_audit(audit, target=f"job {job.pk}",
+                     detail={"job_id": job.pk, "kind": kind, "params": params or {},
+                             "bytes": len(input_text.encode())})
     transaction.on_commit(lambda: job_send(job=job))
     return job
 
