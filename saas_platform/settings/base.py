@@ -103,6 +103,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who acts, for the audit logs (read when an entry is written: API users included).
     "tenant_apps.core.actor.ActorMiddleware",
+    # An operator's support visit ("view as"): ended on time, kept out of credentials and the
+    # danger zone, every request in the workspace's audit log (tenants/impersonation.py).
+    "tenants.impersonation_pages.ImpersonationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx for the tenant pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -122,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenant_apps.core.context_processors.navigation",
                 "tenant_apps.core.context_processors.workspace",
+                "tenants.impersonation_pages.support_banner",
             ],
         },
     },

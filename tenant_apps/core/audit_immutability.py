@@ -64,13 +64,16 @@ def tenant_trigger_sql(table: str) -> str:
     right on both kinds of deployment."""
     # The table name is a constant of the migration, never input.
     create = trigger_sql(table, function="")
-    return f"""DO $do$
+    return _TENANT_TRIGGER_BLOCK.replace("<create>", create)
+
+
+_TENANT_TRIGGER_BLOCK = """DO $do$
 DECLARE fn text;
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN RETURN; END IF;
   SELECT p.oid::regprocedure::text INTO STRICT fn FROM pg_proc p
    WHERE p.proname = 'audit_append_only'
      AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'public');
-  EXECUTE '{create}' || fn;
+  EXECUTE '<create>' || fn;
 END
 $do$"""

@@ -23,11 +23,12 @@ def _refused(sql: str, params=()) -> str:
 
 def _insert_old(table: str, action: str, days: int) -> None:
     # Entries are never updated, so an old one can only be written old.
+    extra = ", impersonator" if table.startswith("core") else ""
+    value = ", ''" if extra else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (at, actor, action, target, detail, ip"  # noqa: S608
-            f"{', impersonator' if table.startswith('core') else ''}) VALUES "
-            f"(%s, 'old@x.test', %s, '', '{{}}', ''{', ' + chr(39) * 2 if table.startswith('core') else ''})",
+            f"INSERT INTO {table} (at, actor, action, target, detail, ip{extra}) "  # noqa: S608
+            f"VALUES (%s, 'old@x.test', %s, '', '{{}}', ''{value})",
             [timezone.now() - timedelta(days=days), action])
 
 
