@@ -1,6 +1,7 @@
 """GET /api/v1/audit-log: this workspace's audit log, newest first, for owners and admins
 (a signed-in session, or an API key whose scope allows admin reads). Read-only, paginated,
-filtered by ``actor``, ``action``, ``target``, ``since`` and ``until`` (tenant_apps/core/audit_log.py)."""
+filtered by ``actor``, ``action``, ``target``, ``since`` and ``until``
+(tenant_apps/core/audit_log.py)."""
 
 from __future__ import annotations
 
