@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import api, domain_api
+from tenants import api, audit_api, domain_api
 
 urlpatterns = [
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
@@ -20,4 +20,9 @@ urlpatterns = [
     path("tenants/<slug:slug>/domains/<str:domain>/check",
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
+    path("audit", audit_api.PlatformAuditView.as_view(), name="operator-audit"),
+    path("tenants/<slug:slug>/audit", audit_api.TenantAuditView.as_view(),
+         name="operator-tenant-audit"),
+    path("tenants/<slug:slug>/impersonations", audit_api.ImpersonationsView.as_view(),
+         name="operator-tenant-impersonations"),
 ]

@@ -203,6 +203,16 @@ def impersonation_end(*, impersonation_id: int, reason: str, ip: str = "") -> Im
     return impersonation
 
 
+def link_address(request) -> dict:
+    """``scheme`` and ``port`` for a link to a tenant host, as the operator reached the public
+    host: the port only when the Host header names one (``make run``'s :8000), never the
+    application server's own port behind a proxy."""
+    from django.http.request import split_domain_port
+
+    _host, port = split_domain_port(request.get_host())
+    return {"scheme": request.scheme, "port": port or None}
+
+
 def support_access_on() -> bool:
     """The current workspace's consent (read per impersonated request)."""
     return workspace_settings_get().support_access

@@ -26,6 +26,7 @@ from tenants.impersonation import (
     IMPERSONATOR_KEY,
     impersonation_end,
     impersonation_enter,
+    link_address,
     path_refused,
     support_access_on,
 )
@@ -71,8 +72,8 @@ def end(request: HttpRequest) -> HttpResponse:
 
 
 def _port(request: HttpRequest) -> str:
-    port = request.get_port()
-    return f":{port}" if port and port not in ("80", "443") else ""
+    port = link_address(request)["port"]
+    return f":{port}" if port else ""
 
 
 def support_banner(request: HttpRequest) -> dict:

@@ -15,6 +15,7 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("Overview", "console:overview", "/console/"),
+    Section("Audit log", "console:audit", "/console/audit/"),
 ]
 
 

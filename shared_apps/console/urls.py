@@ -1,12 +1,13 @@
 """The console's URLs, mounted at /console/ on the public host. Each section of nav.py has its
 own module of pages included here."""
 
-from django.urls import path
+from django.urls import include, path
 
-from shared_apps.console import views
+from shared_apps.console import audit_pages, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("audit/", include(audit_pages)),
 ]

@@ -1,12 +1,19 @@
-"""``manage.py tenant create|list|suspend|activate|archive|restore|delete|nodes|move``: the
-operators' command line (``nodes`` and ``move`` on Citus only: docs/scaling.md)."""
+"""``manage.py tenant create|list|suspend|activate|archive|restore|delete|nodes|move|audit|
+impersonate``: the operators' command line (``nodes`` and ``move`` on Citus only:
+docs/scaling.md; ``audit`` and ``impersonate``: docs/audit.md)."""
 
 from __future__ import annotations
 
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tenant_apps.core.actor import Actor, acting_as
+from tenant_apps.core.audit_log import audit_csv
 from tenant_apps.core.errors import PlatformError
 from tenants.archive.services import tenant_archive, tenant_restore
+from tenants.audit_selectors import audit_rows
+from tenants.impersonation import impersonation_start
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schema.create import SCHEMA_METHODS
 from tenants.selectors import tenant_list
@@ -59,6 +66,26 @@ class Command(BaseCommand):
         move.add_argument("--block-writes", action="store_true",
                           help="Block the tenant's writes for the whole copy (no logical "
                                "replication).")
+
+        audit = sub.add_parser("audit", help="The platform's audit log, or a tenant's (--tenant), "
+                               "newest first; --csv writes every matching entry as CSV.")
+        audit.add_argument("--tenant", dest="tenant_slug", default=None,
+                           help="A tenant's own log instead of the platform's.")
+        for name in ("actor", "action", "target", "since", "until"):
+            # "action" is the subcommand's own destination, hence the prefix.
+            audit.add_argument(f"--{name}", dest=f"filter_{name}", default="",
+                               help=f"Filter by {name} (see docs/audit.md).")
+        audit.add_argument("--limit", type=int, default=50, help="Rows shown (not with --csv).")
+        audit.add_argument("--csv", action="store_true", help="All matching entries, as CSV.")
+
+        impersonate = sub.add_parser("impersonate", help="Print a single-use link (valid 60 s) "
+                                     "that signs you in to SLUG as the member EMAIL for "
+                                     "support, for at most 30 minutes.")
+        impersonate.add_argument("slug")
+        impersonate.add_argument("email")
+        impersonate.add_argument("--scheme", default="https", choices=["http", "https"])
+        impersonate.add_argument("--port", default=None, help="The tenant host's port, if "
+                                 "not the scheme's (make run: 8000).")
 
         delete = sub.add_parser("delete", help="Delete a tenant and ALL its data.")
         delete.add_argument("slug")
@@ -174,6 +201,26 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Tenant '{slug}' moved from {before.node if before else '?'} to {node}."))
+
+    def _audit(self, *, tenant_slug, limit, csv, **options):
+        filters = {name: options[f"filter_{name}"]
+                   for name in ("actor", "action", "target", "since", "until")}
+        rows = audit_rows(tenant_slug=tenant_slug, filters=filters, limit=None if csv else limit)
+        if csv:
+            for line in audit_csv(rows):
+                self.stdout.write(line, ending="")
+            return
+        for e in rows:
+            via = f" (via {e.impersonator})" if getattr(e, "impersonator", "") else ""
+            self.stdout.write(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}{via} {e.action} {e.target}")
+
+    def _impersonate(self, *, slug, email, scheme, port, **_):
+        with acting_as(Actor(f"cli:{getpass.getuser()}")):
+            started = impersonation_start(slug=slug, user_email=email, scheme=scheme, port=port)
+        self.stdout.write(started.link)
+        if self.verbosity >= 1:
+            self.stderr.write(f"Open it within 60 seconds; it works once. Signed in to {slug} "
+                              f"as {started.impersonation.user_email} for at most 30 minutes.")
 
     def _progress(self, message: str) -> None:
         if self.verbosity >= 1:
