@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import login, logout
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from shared_apps.audit.signals import IMPERSONATION_LOGIN
 from tenant_apps.core.errors import PlatformError
 from tenant_apps.core.services.audit import tenant_audit
+from tenants.errors import error_response
 from tenants.impersonation import (
     EXPIRES_KEY,
     IMPERSONATION_KEY,
@@ -33,6 +33,8 @@ from tenants.impersonation import (
 from tenants.middleware import request_hostname
 
 END_PATH = "/support/end"
+REFUSED = ("Not while an operator is viewing as this member: credentials and the workspace's "
+           "danger zone are off limits.")
 
 
 def _end_session(request: HttpRequest, reason: str) -> None:
@@ -112,8 +114,8 @@ class ImpersonationMiddleware:
             return redirect(settings.LOGIN_URL)
         if path_refused(request.path, request.method):
             self._log(request, 403)
-            raise PermissionDenied("Not while an operator is viewing as this member: "
-                                   "credentials and the workspace's danger zone are off limits.")
+            # JSON for API clients, the 403 page for browsers.
+            return error_response(request, 403, "impersonation_refused", REFUSED)
         response = self.get_response(request)
         if request.path != END_PATH:
             self._log(request, response.status_code)
