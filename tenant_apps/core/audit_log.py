@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -24,17 +24,28 @@ FILTERS = ("actor", "action", "target", "since", "until")
 CSV_COLUMNS = ("at", "actor", "impersonator", "action", "target", "detail", "ip")
 
 
-def _moment(name: str, raw: str, *, end_of_day: bool) -> datetime:
-    value = parse_datetime(raw)
-    if value is None:
+def _moment(name: str, raw: str, *, end_of_day: bool) -> tuple[datetime, bool]:
+    """The instant ``raw`` names, and whether it was a date (then, with ``end_of_day``, the
+    start of the next day)."""
+    invalid = InvalidInput(fields={name: ["Use a date (2026-01-31) or date-time "
+                                          "(2026-01-31T09:00:00Z)."]})
+    try:  # a well-formed but impossible value (2026-13-45) raises ValueError
+        # A date first: parse_datetime() would also take "2026-01-31", as midnight.
         day = parse_date(raw)
-        if day is None:
-            raise InvalidInput(fields={name: ["Use a date (2026-01-31) or date-time "
-                                              "(2026-01-31T09:00:00Z)."]})
-        value = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_current_timezone())
-    return value
+        value = parse_datetime(raw) if day is None else None
+    except ValueError:
+        raise invalid from None
+    if value is None and day is None:
+        raise invalid
+    try:  # 9999-12-31 + 1 day, or year 1 shifted out of range by a time zone
+        if value is None:
+            value = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_current_timezone())
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise invalid from None
+    return value, day is not None
 
 
 def audit_filter(rows: models.QuerySet, params: Mapping[str, str]) -> models.QuerySet:
@@ -43,9 +54,12 @@ def audit_filter(rows: models.QuerySet, params: Mapping[str, str]) -> models.Que
     action = (params.get("action") or "").strip()
     target = (params.get("target") or "").strip()
     errors: dict[str, list[str]] = {}
-    for name, value in (("actor", actor), ("action", action), ("target", target)):
+    for name in FILTERS:
+        value = params.get(name) or ""
         if len(value) > 254:
             errors[name] = ["At most 254 characters."]
+        elif "\x00" in value:  # PostgreSQL refuses NUL in text: a 400, not a 500
+            errors[name] = ["Must not contain NUL characters."]
     if errors:
         raise InvalidInput(fields=errors)
     if actor:
@@ -57,11 +71,10 @@ def audit_filter(rows: models.QuerySet, params: Mapping[str, str]) -> models.Que
         rows = rows.filter(target__icontains=target)
     since, until = (params.get("since") or "").strip(), (params.get("until") or "").strip()
     if since:
-        rows = rows.filter(at__gte=_moment("since", since, end_of_day=False))
+        rows = rows.filter(at__gte=_moment("since", since, end_of_day=False)[0])
     if until:
-        moment = _moment("until", until, end_of_day=parse_datetime(until) is None)
-        rows = rows.filter(at__lt=moment) if parse_datetime(until) is None else rows.filter(
-            at__lte=moment)
+        moment, is_day = _moment("until", until, end_of_day=True)
+        rows = rows.filter(at__lt=moment) if is_day else rows.filter(at__lte=moment)
     return rows
 
 

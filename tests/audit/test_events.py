@@ -123,7 +123,13 @@ def test_owners_and_admins_read_their_log_filtered_and_members_cannot(client_for
     body = admin.get("/api/v1/audit-log", {"action": "api_key."}).json()
     assert [r["action"] for r in body["results"]] == ["api_key.create"]
     assert "globex-secret-key" not in str(admin.get("/api/v1/audit-log").json())
-    assert admin.get("/api/v1/audit-log", {"since": "not-a-date"}).status_code == 400
+    for bad in ({"since": "not-a-date"}, {"until": "2026-13-45"}, {"until": "9999-12-31"},
+                {"actor": "a\x00b"}, {"target": "x" * 300}):
+        response = admin.get("/api/v1/audit-log", bad)
+        assert response.status_code == 400 and set(response.json()["error"]["fields"]) == set(
+            bad), bad
+    assert admin.get("/api/v1/audit-log", {"since": "2000-01-01", "until": "2999-01-01",
+                                           "action": "api_key."}).json()["count"] == 1
     assert admin.get("/api/v1/audit-log", {"until": "2000-01-01"}).json()["count"] == 0
     assert admin.post("/api/v1/audit-log", {}, format="json").status_code in (403, 405)
     assert client_for("acme", role="member").get("/api/v1/audit-log").status_code == 403

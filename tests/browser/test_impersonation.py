@@ -52,6 +52,7 @@ def test_view_as_shows_the_banner_on_every_page_and_ends(scratch_tenant, live_po
     assert _problems(browser) == []
     browser.get(f"{base}/settings/api-keys/")
     assert "Not while an operator is viewing" in browser.page_source
+    browser.get_log("browser")  # the refusal's own "403" console line, expected
 
     browser.get(f"{base}/")
     browser.find_element(By.CSS_SELECTOR, "#support-banner button[type=submit]").click()
