@@ -142,7 +142,7 @@ def impersonation_start(*, slug: str, user_email: str, operator=None, scheme: st
 
 
 @transaction.atomic
-def impersonation_enter(*, token: str, host: str, tenant: Tenant):
+def impersonation_enter(*, token: str, host: str, tenant: Tenant, ip: str = ""):
     """Use up ``token`` on ``host`` (the request's, without port) of ``tenant``: returns the
     Impersonation and the member to sign in. Called in the tenant's schema."""
     try:
@@ -174,7 +174,7 @@ def impersonation_enter(*, token: str, host: str, tenant: Tenant):
     tenant_audit("impersonation.start", target=user.email, detail={
         "impersonation_id": impersonation.pk,
         "until": impersonation.session_expires_at.isoformat()},
-        actor=Actor(user.email, user.pk, impersonation.operator))
+        actor=Actor(user.email, user.pk, impersonation.operator, ip))
     return impersonation, user
 
 

@@ -49,7 +49,8 @@ def _end_session(request: HttpRequest, reason: str) -> None:
 def enter(request: HttpRequest, token: str) -> HttpResponse:
     try:
         impersonation, user = impersonation_enter(
-            token=token, host=request_hostname(request), tenant=request.tenant)
+            token=token, host=request_hostname(request), tenant=request.tenant,
+            ip=request.META.get("REMOTE_ADDR", ""))
     except PlatformError as exc:
         return render(request, "support/invalid.html", {"message": exc.message},
                       status=exc.status)

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from shared_apps.audit.models import PlatformAuditEntry
+from shared_apps.audit.models import Impersonation, PlatformAuditEntry
 from tenant_apps.core.actor import SYSTEM, Actor, current_actor
 from tenant_apps.core.audit_log import audit_purge
 
@@ -24,9 +24,11 @@ def platform_audit(action: str, *, target: str = "", detail: dict[str, Any] | No
 
 @transaction.atomic
 def platform_audit_purge(*, days: int | None = None) -> int:
-    """Remove platform entries older than AUDIT_RETENTION_DAYS; logged as ``audit.purge``."""
+    """Remove platform entries older than AUDIT_RETENTION_DAYS, and impersonation records as
+    old (their start and end are in the log); logged as ``audit.purge``."""
     days = days or settings.AUDIT_RETENTION_DAYS
     deleted, cutoff = audit_purge(PlatformAuditEntry, days=days)
+    Impersonation.objects.filter(created_at__lt=cutoff).delete()
     if deleted:
         platform_audit("audit.purge", detail={"deleted": deleted, "before": cutoff.isoformat(),
                                               "retention_days": days}, actor=SYSTEM)
