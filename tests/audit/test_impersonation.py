@@ -189,3 +189,14 @@ def test_an_ordinary_session_is_untouched(client_for, in_tenant):
     page = client.get("/settings/api-keys/")
     assert page.status_code == 200 and "support-banner" not in page.content.decode()
     assert not _tenant_entries(in_tenant, action="impersonation.request")
+
+
+def test_the_owner_switches_support_access_in_the_settings(client_for, in_tenant):
+    owner = client_for("acme", role="owner")
+    assert "Switch support access off" in owner.get("/settings/").content.decode()
+    assert owner.post("/settings/support-access").status_code == 302
+    assert "Switch support access on" in owner.get("/settings/").content.decode()
+    assert owner.post("/settings/support-access", {"enabled": "on"}).status_code == 302
+    assert [e.detail["enabled"] for e in _tenant_entries(
+        in_tenant, action="workspace.support_access")] == [False, True]
+    assert client_for("acme", role="admin").post("/settings/support-access").status_code == 403
