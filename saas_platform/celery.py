@@ -72,6 +72,9 @@ def beat_schedule() -> dict:
     # Custom domains: verify new ones, notice removed TXT records (tenants/domains.py).
     schedule["domains-verify"] = {"task": "tenants.domains_verify",
                                   "schedule": crontab(minute="*/5")}
+    # The platform audit log's retention (each tenant's: core's "audit-purge" job above).
+    schedule["platform-audit-purge"] = {"task": "platform_audit.purge",
+                                        "schedule": crontab(minute=11, hour=4)}
     return schedule
 
 

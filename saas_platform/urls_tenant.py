@@ -28,6 +28,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", include("tenant_apps.core.web")),  # dashboard, style guide, settings, API keys
     path("settings/domains/", include("tenants.tenant_domain_pages")),  # control-plane data
+    path("support/", include("tenants.impersonation_pages")),  # operators' "view as"
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tenants import api, cluster_api, domain_api, fleet_api
+from tenants import api, audit_api, cluster_api, domain_api, fleet_api
 
 # The operator API's own schema: only its routes, under its own title (the tenant API's schema
 # is served on tenant hosts). Operators only, as the API itself.
@@ -50,4 +50,9 @@ urlpatterns = [
          name="operator-cluster-rebalance"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
     *fleet_api.urlpatterns,
+    path("audit", audit_api.PlatformAuditView.as_view(), name="operator-audit"),
+    path("tenants/<slug:slug>/audit", audit_api.TenantAuditView.as_view(),
+         name="operator-tenant-audit"),
+    path("tenants/<slug:slug>/impersonations", audit_api.ImpersonationsView.as_view(),
+         name="operator-tenant-impersonations"),
 ]

@@ -45,6 +45,11 @@ _FINGERPRINT_SQL = {
         SELECT c.relname, d.objsubid, d.description
           FROM pg_description d JOIN pg_class c ON c.oid = d.objoid
          WHERE d.classoid = 'pg_class'::regclass AND c.relnamespace = %(ns)s""",
+    "triggers": """
+        SELECT c.relname, t.tgname, t.tgenabled,
+               regexp_replace(pg_get_triggerdef(t.oid), ' ON \\S+ ', ' ON ')
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal""",
     "other objects": UNSUPPORTED_OBJECTS_SQL,
 }
 

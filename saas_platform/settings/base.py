@@ -125,6 +125,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who acts, for the audit logs (read when an entry is written: API users included).
     "tenant_apps.core.actor.ActorMiddleware",
+    # An operator's support visit ("view as"): ended on time, kept out of credentials and the
+    # danger zone, every request in the workspace's audit log (tenants/impersonation.py).
+    "tenants.impersonation_pages.ImpersonationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx for the tenant pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -144,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenant_apps.core.context_processors.navigation",
                 "tenant_apps.core.context_processors.workspace",
+                "tenants.impersonation_pages.support_banner",
             ],
         },
     },
@@ -299,6 +303,15 @@ DOMAIN_VERIFY_TIMEOUT_SECONDS = env.float("DOMAIN_VERIFY_TIMEOUT_SECONDS", defau
 DOMAIN_SUSPEND_GRACE_HOURS = env.int("DOMAIN_SUSPEND_GRACE_HOURS", default=72)
 # What a custom domain's CNAME should point at (default: domains.BASE_DOMAIN).
 CUSTOM_DOMAIN_CNAME_TARGET = env.str("CUSTOM_DOMAIN_CNAME_TARGET", default="")
+
+# Audit logs (docs/audit.md): entries older than this are purged daily, in public and in every
+# tenant; never below the floor the database trigger enforces.
+from tenant_apps.core.audit_immutability import AUDIT_MIN_RETENTION_DAYS  # noqa: E402
+
+AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=365), AUDIT_MIN_RETENTION_DAYS)
+# Impersonation for support (docs/audit.md): the link's lifetime and the session's at most.
+IMPERSONATION_TOKEN_SECONDS = 60
+IMPERSONATION_SESSION_SECONDS = 30 * 60
 
 # Outgoing webhooks (tenant_apps/webhooks, docs/webhooks.md).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)

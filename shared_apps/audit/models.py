@@ -19,3 +19,31 @@ class PlatformAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
+
+
+class Impersonation(models.Model):
+    """An operator's "view as" of one tenant user, from the link to the end of the session.
+
+    The link's token is signed (so a forged or stale one is refused before any lookup) and only
+    its SHA-256 is stored; ``used_at`` makes it single-use and ``host`` binds it to the tenant's
+    address. The tenant is named by slug, not a foreign key, so the record (like the audit
+    entries) outlives the tenant."""
+
+    tenant_slug = models.CharField(max_length=63, db_index=True)
+    host = models.CharField(max_length=253)
+    operator = models.CharField(max_length=254)  # the operator's e-mail
+    operator_id = models.BigIntegerField(null=True, blank=True)
+    user_email = models.CharField(max_length=254)  # the tenant user viewed as
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    token_expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    session_expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.operator} as {self.user_email} on {self.tenant_slug}"

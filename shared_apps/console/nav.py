@@ -17,6 +17,7 @@ SECTIONS: list[Section] = [
     Section("Overview", "console:overview", "/console/"),
     Section("Tenants", "console:tenants", "/console/tenants/"),
     Section("Cluster", "console:cluster", "/console/cluster/"),
+    Section("Audit log", "console:audit", "/console/audit/"),
 ]
 
 

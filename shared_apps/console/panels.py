@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 TENANT_PANELS: list[str] = [
     # e.g. "shared_apps.console.plan_pages.tenant_plan_panel",
     "shared_apps.console.cluster_pages.tenant_placement_panel",
+    "shared_apps.console.audit_pages.tenant_audit_panel",
+    "shared_apps.console.audit_pages.tenant_support_panel",
 ]
 
 

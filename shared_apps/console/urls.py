@@ -3,7 +3,7 @@ own module of pages included here."""
 
 from django.urls import include, path
 
-from shared_apps.console import cluster_pages, views
+from shared_apps.console import audit_pages, cluster_pages, views
 
 app_name = "console"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("tenants/", include("shared_apps.console.tenant_pages")),
     path("cluster/", include(cluster_pages.urlpatterns)),
+    path("audit/", include(audit_pages)),
 ]

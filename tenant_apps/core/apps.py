@@ -20,7 +20,9 @@ class CoreConfig(AppConfig):
                        PeriodicJob("sweep-jobs", "core.sweep_jobs", {"minute": "*"},
                                    marked_only=True),
                        PeriodicJob("purge-idempotency-records",
-                                   "core.purge_idempotency_records", {"minute": 23})),
+                                   "core.purge_idempotency_records", {"minute": 23}),
+                       # Audit entries past AUDIT_RETENTION_DAYS (docs/audit.md).
+                       PeriodicJob("audit-purge", "core.audit_purge", {"minute": 41, "hour": 4})),
         usage_counters={"members": "accounts.User", "api_keys": "core.ApiKey",
                         "jobs": "core.Job"},
     )

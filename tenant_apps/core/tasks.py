@@ -44,3 +44,13 @@ def purge_idempotency_records() -> dict:
     cutoff = timezone.now() - dt.timedelta(hours=RETENTION_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return {"schema": connection.schema_name, "deleted": deleted}
+
+
+@shared_task(name="core.audit_purge", acks_late=True,
+             autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def audit_purge() -> dict:
+    """The workspace's audit entries older than AUDIT_RETENTION_DAYS go (one indexed DELETE;
+    nothing when none is that old), and the purge is logged (docs/audit.md)."""
+    from tenant_apps.core.services.audit import tenant_audit_purge
+
+    return {"schema": connection.schema_name, "deleted": tenant_audit_purge()}

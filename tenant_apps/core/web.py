@@ -11,7 +11,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import include, path
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
@@ -59,7 +59,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("web-settings")
-    return render(request, "tenant/settings.html", {"form": form})
+    return render(request, "tenant/settings.html", {"form": form, "settings_row": current})
 
 
 @page(Role.ADMIN)
@@ -162,4 +162,5 @@ urlpatterns = [
     path("settings/api-keys/", api_keys, name="web-keys"),
     path("settings/api-keys/<int:key_id>/revoke", api_key_revoke_page, name="web-key-revoke"),
     path("invitations/<str:token>", invitation_accept_page, name="invitation-accept"),
+    path("", include("tenant_apps.core.audit_web")),  # audit log, support access
 ]

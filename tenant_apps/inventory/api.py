@@ -246,7 +246,8 @@ class ImportView(APIView):
         text = csv_decode(raw)
         csv_check_header(kind=kind, text=text)
         job = job_start(kind=f"inventory.import_{kind}", task=run_import,
-                        created_by=request.user, params={"kind": kind}, input_text=text)
+                        created_by=request.user, params={"kind": kind}, input_text=text,
+                        audit="inventory.import")
         return job_accepted(job)
 
 

@@ -193,7 +193,7 @@ def files(request: HttpRequest) -> HttpResponse:
             else:
                 job = job_start(kind=f"inventory.import_{kind}", task=run_import,
                                 created_by=request.user, params={"kind": kind},
-                                input_text=text)
+                                input_text=text, audit="inventory.import")
                 return redirect("web-job", pk=job.pk)
     elif request.method == "POST" and request.POST.get("action") == "export":
         export_form = ExportForm(request.POST)

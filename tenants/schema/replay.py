@@ -15,8 +15,10 @@ gets slower with every tenant (figures in docs/benchmarks.md):
 template's namespace; no ``information_schema``), renders it as plain DDL aimed at the new schema
 and runs it as ONE multi-statement batch in one transaction: tables, the template's rows
 (``django_migrations``, content types, permissions, seed data), identity sequence positions,
-keys and checks, indexes, foreign keys, comments. A Django-migrated schema holds only those
-object kinds; anything else in the template (views, functions, triggers, policies, stand-alone
+keys and checks, indexes, foreign keys, comments, and plain row triggers that call a function
+outside the schema (the audit log's append-only trigger calls ``public.audit_append_only()``).
+A Django-migrated schema holds only those object kinds; anything else in the template (views,
+functions, other triggers, policies, stand-alone
 sequences, types, grants, partitioning, ...) makes ``replay_sql`` raise ``UnsupportedTemplate``
 and ``schema_create_by_replay`` falls back to the clone, so an exotic migration makes
 provisioning slower, never wrong.
@@ -81,9 +83,10 @@ SELECT 'type ' || t.typname
    AND NOT EXISTS (SELECT 1 FROM pg_type e JOIN pg_class c ON c.oid = e.typrelid
                     WHERE e.oid = t.typelem AND e.typarray = t.oid)
 UNION ALL
-SELECT 'trigger ' || t.tgname
-  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+SELECT 'trigger ' || t.tgname || ' calling a function of the schema, or a constraint trigger'
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
  WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+   AND (p.pronamespace = %(ns)s OR t.tgconstraint <> 0 OR c.relkind <> 'r')
 UNION ALL
 SELECT 'rule ' || r.rulename
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
@@ -178,6 +181,17 @@ SELECT d.objoid, d.objsubid, quote_ident(a.attname), d.description
  WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
 """
 
+# Triggers the check above let through: on a table, calling a function elsewhere (rendered
+# schema-qualified, since the search path is the template alone).
+_TRIGGERS_SQL = """
+SELECT t.tgrelid, pg_get_triggerdef(t.oid)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+ ORDER BY t.tgname
+"""
+
+_TRIGGER_DEF = re.compile(r"^CREATE TRIGGER (\S+) (.+?) ON \S+ (FOR EACH .*)$", re.S)
+
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?\S+ (USING .*)$", re.S)
 
 
@@ -263,6 +277,8 @@ def replay_sql(template: str, target: str) -> str:
         sequence_values = cursor.fetchall()
         cursor.execute(_COMMENTS_SQL, params)
         comments = cursor.fetchall()
+        cursor.execute(_TRIGGERS_SQL, params)
+        triggers = cursor.fetchall()
 
     # Keys and checks go inside CREATE TABLE (one statement per table instead of one more per
     # constraint: DDL costs about a millisecond a statement); foreign keys wait until every
@@ -305,6 +321,12 @@ def replay_sql(template: str, target: str) -> str:
         )
     for relid, clauses in foreign.items():
         statements.append(f"ALTER TABLE {dst}.{tables[relid][0]} " + ", ".join(clauses))
+    for relid, definition in triggers:
+        match = _TRIGGER_DEF.match(definition)
+        if match is None:
+            raise UnsupportedTemplate(f"trigger definition not understood: {definition}")
+        name, timing, rest = match.groups()
+        statements.append(f"CREATE TRIGGER {name} {timing} ON {dst}.{tables[relid][0]} {rest}")
     for objoid, subid, column, text in comments:
         if subid == 0:
             statements.append(f"COMMENT ON TABLE {dst}.{tables[objoid][0]} IS {_literal(text)}")

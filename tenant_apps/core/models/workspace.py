@@ -11,6 +11,9 @@ class WorkspaceSettings(models.Model):
     display_name = models.CharField(max_length=200, blank=True, default="")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone],
                                  help_text="IANA time zone, e.g. Europe/Berlin.")
+    # Platform operators may "view as" a member of this workspace for support (docs/audit.md);
+    # the owner switches it off here, and every such visit is in the audit log.
+    support_access = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

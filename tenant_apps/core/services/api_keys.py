@@ -11,6 +11,7 @@ from django.utils import timezone
 from tenant_apps.core.errors import InvalidInput, NotFound
 from tenant_apps.core.events import event_emit
 from tenant_apps.core.models import ApiKey, ApiKeyScope
+from tenant_apps.core.services.audit import tenant_audit
 
 
 def hash_key(raw_key: str) -> str:
@@ -41,6 +42,9 @@ def api_key_create(*, name: str, scope: str, created_by,
                                     scope=ApiKeyScope(scope), created_by=created_by,
                                     expires_at=expires_at)
     event_emit("api_key.created", _key_event(api_key))
+    tenant_audit("api_key.create", target=f"{api_key.name} (sk_{api_key.prefix})",
+                 detail={"id": api_key.pk, "scope": api_key.scope,
+                         "expires_at": expires_at.isoformat() if expires_at else None})
     return CreatedKey(api_key=api_key, raw_key=raw_key)
 
 
@@ -53,6 +57,8 @@ def api_key_revoke(*, key_id: int) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         event_emit("api_key.revoked", _key_event(api_key))
+        tenant_audit("api_key.revoke", target=f"{api_key.name} (sk_{api_key.prefix})",
+                     detail={"id": api_key.pk})
     return api_key
 
 

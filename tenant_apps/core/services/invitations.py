@@ -24,10 +24,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from tenant_apps.core.actor import Actor, current_actor
 from tenant_apps.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenant_apps.core.mail import invitation_email_send
 from tenant_apps.core.models import Invitation
 from tenant_apps.core.roles import Role, role_at_least
+from tenant_apps.core.services.audit import tenant_audit
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class SentInvitation:
     emailed: bool
 
 
+@transaction.atomic
 def invitation_create(*, email: str, role: str, invited_by=None) -> tuple[Invitation, str]:
     """A new invitation and its raw token (never stored; put it in the link). No role check:
     callers that act for a person use ``invitation_invite``."""
@@ -60,6 +63,8 @@ def invitation_create(*, email: str, role: str, invited_by=None) -> tuple[Invita
     invitation = Invitation.objects.create(
         email=email.strip().lower(), role=role, token_hash=hash_token(raw_token),
         expires_at=timezone.now() + INVITATION_LIFETIME, invited_by=invited_by)
+    tenant_audit("invitation.create", target=invitation.email,
+                 detail={"id": invitation.pk, "role": role})
     return invitation, raw_token
 
 
@@ -178,4 +183,7 @@ def invitation_accept(*, raw_token: str, password: str, full_name: str = ""):
     user.save()
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    tenant_audit("invitation.accept", target=invitation.email,
+                 detail={"id": invitation.pk, "role": invitation.role}, actor=Actor(
+                     user.email, user.pk, ip=current_actor().ip))
     return user

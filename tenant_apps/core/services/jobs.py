@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tenant_apps.core.models import Job, JobStatus
+from tenant_apps.core.services.audit import tenant_audit
 from tenant_apps.core.services.work_marks import work_mark
 
 # The periodic sweeper's task: its fan-out visits only the tenants marked for it (work_marks).
@@ -43,8 +44,9 @@ def _setting(name: str, default: float) -> float:
     return getattr(settings, name, default)
 
 
+@transaction.atomic
 def job_start(*, kind: str, task, created_by=None, params: dict | None = None,
-              input_text: str = "") -> Job:
+              input_text: str = "", audit: str = "") -> Job:
     """Create a queued job and send ``task`` (called with ``job_id=...``) once the row is
     committed, so the worker always finds it. The task runs in the current tenant. A broker
     outage does not fail the caller: the job stays queued and the sweeper sends it later."""
@@ -52,6 +54,10 @@ def job_start(*, kind: str, task, created_by=None, params: dict | None = None,
                              input_text=input_text, task_name=task.name)
     # Marked before the send: if the broker is down, the sweeper's fan-out visits this tenant.
     work_mark(SWEEP_TASK)
+    if audit:  # e.g. an import: the workspace's audit log names it, and who started it
+        tenant_audit(audit, target=f"job {job.pk}",
+                     detail={"job_id": job.pk, "kind": kind, "params": params or {},
+                             "bytes": len(input_text.encode())})
     transaction.on_commit(lambda: job_send(job=job))
     return job
 

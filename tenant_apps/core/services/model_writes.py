@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, models, transaction
 
 from tenant_apps.core.errors import Conflict, InvalidInput
+from tenant_apps.core.services.audit import tenant_audit
 
 M = TypeVar("M", bound=models.Model)
 
@@ -78,9 +79,14 @@ def model_update(*, instance: M, fields: Iterable[str], data: Mapping[str, Any],
 
 
 def model_delete(instance: models.Model, *, in_use_code: str, in_use_message: str) -> None:
-    """Delete, or a 409 ``in_use_code`` when other rows still point at the instance."""
+    """Delete, or a 409 ``in_use_code`` when other rows still point at the instance. The delete
+    is in the workspace's audit log (``<model>.delete``), in the same transaction."""
+    meta = instance._meta
+    target, pk = str(instance), instance.pk
     try:
         with transaction.atomic():
             instance.delete()
+            tenant_audit(f"{meta.model_name}.delete", target=target,
+                         detail={"id": pk, "model": meta.label})
     except (models.ProtectedError, models.RestrictedError):
         raise Conflict(in_use_message, code=in_use_code) from None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from tenant_apps.core.errors import InvalidInput
 from tenant_apps.core.models import WorkspaceSettings
+from tenant_apps.core.services.audit import tenant_audit
 from tenant_apps.core.validators import validate_time_zone
 
 
@@ -14,6 +16,7 @@ def workspace_settings_get() -> WorkspaceSettings:
     return WorkspaceSettings.objects.order_by("pk").first() or WorkspaceSettings()
 
 
+@transaction.atomic
 def workspace_settings_update(*, display_name: str, time_zone: str) -> WorkspaceSettings:
     errors: dict[str, list[str]] = {}
     display_name = display_name.strip()
@@ -26,6 +29,25 @@ def workspace_settings_update(*, display_name: str, time_zone: str) -> Workspace
     if errors:
         raise InvalidInput(fields=errors)
     row = workspace_settings_get()
+    changes = {name: [getattr(row, name), value] for name, value in
+               (("display_name", display_name), ("time_zone", time_zone))
+               if getattr(row, name) != value}
     row.display_name, row.time_zone = display_name, time_zone
     row.save()
+    if changes:
+        tenant_audit("workspace.settings_change", target="workspace", detail=changes)
+    return row
+
+
+@transaction.atomic
+def workspace_support_access_set(*, enabled: bool) -> WorkspaceSettings:
+    """Allow or refuse platform operators' "view as" of this workspace's members (support).
+    Switching it off ends nothing by itself; the impersonation middleware ends any running
+    visit at its next request."""
+    row = workspace_settings_get()
+    if row.support_access != enabled:
+        row.support_access = enabled
+        row.save()
+        tenant_audit("workspace.support_access", target="workspace",
+                     detail={"enabled": enabled})
     return row

@@ -1,7 +1,8 @@
 """``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|nodes|move|
-rebalance``: the operators' command line (``nodes``, ``move`` and ``rebalance`` on Citus only:
-docs/scaling.md). Every action calls the same service as the console and the operator API, and
-is audited as ``cli:<login>`` (the operating-system user running the command)."""
+rebalance|audit|impersonate``: the operators' command line (``nodes``, ``move`` and ``rebalance``
+on Citus only: docs/scaling.md; ``audit`` and ``impersonate``: docs/audit.md). Every action calls
+the same service as the console and the operator API, and is audited as ``cli:<login>`` (the
+operating-system user running the command)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tenant_apps.core.actor import Actor, acting_as
+from tenant_apps.core.audit_log import audit_csv
 from tenant_apps.core.errors import Conflict, PlatformError
 from tenants.archive.services import tenant_archive, tenant_restore
+from tenants.audit_selectors import audit_rows
 from tenants.cluster import (
     cluster_nodes,
     cluster_rebalance,
@@ -22,6 +25,7 @@ from tenants.cluster import (
 )
 from tenants.domains import domain_add, domain_instructions, domain_remove, domain_set_primary
 from tenants.filters import tenants_filtered
+from tenants.impersonation import impersonation_start
 from tenants.provisioning import ProvisioningFailed, tenant_provision
 from tenants.schema.create import SCHEMA_METHODS
 from tenants.selectors import tenant_get, tenant_list
@@ -96,6 +100,26 @@ class Command(BaseCommand):
         move.add_argument("--block-writes", action="store_true",
                           help="Block the tenant's writes for the whole copy (no logical "
                                "replication).")
+
+        audit = sub.add_parser("audit", help="The platform's audit log, or a tenant's (--tenant), "
+                               "newest first; --csv writes every matching entry as CSV.")
+        audit.add_argument("--tenant", dest="tenant_slug", default=None,
+                           help="A tenant's own log instead of the platform's.")
+        for name in ("actor", "action", "target", "since", "until"):
+            # "action" is the subcommand's own destination, hence the prefix.
+            audit.add_argument(f"--{name}", dest=f"filter_{name}", default="",
+                               help=f"Filter by {name} (see docs/audit.md).")
+        audit.add_argument("--limit", type=int, default=50, help="Rows shown (not with --csv).")
+        audit.add_argument("--csv", action="store_true", help="All matching entries, as CSV.")
+
+        impersonate = sub.add_parser("impersonate", help="Print a single-use link (valid 60 s) "
+                                     "that signs you in to SLUG as the member EMAIL for "
+                                     "support, for at most 30 minutes.")
+        impersonate.add_argument("slug")
+        impersonate.add_argument("email")
+        impersonate.add_argument("--scheme", default="https", choices=["http", "https"])
+        impersonate.add_argument("--port", default=None, help="The tenant host's port, if "
+                                 "not the scheme's (make run: 8000).")
 
         delete = sub.add_parser("delete", help="Delete a tenant and ALL its data.")
         delete.add_argument("slug")
@@ -264,6 +288,26 @@ class Command(BaseCommand):
         for row in [header, *rows]:
             self.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths,
                                                                    strict=True)).rstrip())
+
+    def _audit(self, *, tenant_slug, limit, csv, **options):
+        filters = {name: options[f"filter_{name}"]
+                   for name in ("actor", "action", "target", "since", "until")}
+        rows = audit_rows(tenant_slug=tenant_slug, filters=filters, limit=None if csv else limit)
+        if csv:
+            for line in audit_csv(rows):
+                self.stdout.write(line, ending="")
+            return
+        for e in rows:
+            via = f" (via {e.impersonator})" if getattr(e, "impersonator", "") else ""
+            self.stdout.write(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor}{via} {e.action} {e.target}")
+
+    def _impersonate(self, *, slug, email, scheme, port, **_):
+        with acting_as(Actor(f"cli:{getpass.getuser()}")):
+            started = impersonation_start(slug=slug, user_email=email, scheme=scheme, port=port)
+        self.stdout.write(started.link)
+        if self.verbosity >= 1:
+            self.stderr.write(f"Open it within 60 seconds; it works once. Signed in to {slug} "
+                              f"as {started.impersonation.user_email} for at most 30 minutes.")
 
     def _progress(self, message: str) -> None:
         if self.verbosity >= 1:
