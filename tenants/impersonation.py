@@ -55,7 +55,7 @@ CREDENTIAL_PATHS = ("/settings/api-keys/", "/api/v1/api-keys", "/accounts/passwo
 # support-access switch, its members and roles.
 DANGER_ZONE_PATHS = ("/settings/domains/", "/api/v1/domains", "/settings/support-access",
                      "/settings/members/", "/api/v1/members", "/api/v1/invitations",
-                     "/settings/invitations/")
+                     "/settings/invitations/", "/team/")
 
 
 def _public():

@@ -134,6 +134,8 @@ def invitation_resend(*, invitation_id: int, actor_role: str, base_url: str,
         invitation.token_hash = hash_token(raw_token)
         invitation.expires_at = timezone.now() + INVITATION_LIFETIME
         invitation.save(update_fields=["token_hash", "expires_at"])
+        tenant_audit("invitation.resend", target=invitation.email,
+                     detail={"id": invitation.pk, "role": invitation.role})
     return _send(invitation=invitation, raw_token=raw_token, base_url=base_url,
                  workspace_name=workspace_name, invited_by=sent_by)
 
@@ -145,6 +147,8 @@ def invitation_revoke(*, invitation_id: int, actor_role: str) -> Invitation:
     _check_may_invite(actor_role=actor_role, role=invitation.role)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    tenant_audit("invitation.revoke", target=invitation.email,
+                 detail={"id": invitation.pk, "role": invitation.role})
     return invitation
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from tenant_apps.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenant_apps.core.models import ApiKey
 from tenant_apps.core.roles import Role, role_at_least
+from tenant_apps.core.services.audit import tenant_audit
 
 LAST_OWNER = "A workspace needs an owner: make someone else owner first."
 
@@ -59,8 +60,11 @@ def member_change_role(*, actor, actor_role: str, member, role: str):
     if (member.role == Role.OWNER and role != Role.OWNER
             and _active_owners_locked() == [member.pk]):
         raise Conflict(LAST_OWNER, code="last_owner", fields={"role": [LAST_OWNER]})
+    previous = member.role
     member.role = role
     member.save(update_fields=["role"])
+    tenant_audit("member.role_change", target=member.email,
+                 detail={"id": member.pk, "from": previous, "to": role})
     return member
 
 
@@ -75,8 +79,11 @@ def member_remove(*, actor, actor_role: str, member) -> None:
     member.is_active = False
     member.set_unusable_password()  # sessions carry a hash of it: they no longer verify
     member.save(update_fields=["is_active", "password"])
-    ApiKey.objects.filter(created_by=member, revoked_at__isnull=True).update(
+    revoked = ApiKey.objects.filter(created_by=member, revoked_at__isnull=True).update(
         revoked_at=timezone.now())
+    left = actor is not None and actor.pk == member.pk
+    tenant_audit("member.leave" if left else "member.remove", target=member.email,
+                 detail={"id": member.pk, "role": member.role, "api_keys_revoked": revoked})
 
 
 @transaction.atomic
@@ -93,4 +100,6 @@ def member_transfer_ownership(*, actor, actor_role: str, member):
     actor = _locked_member(actor)
     actor.role = Role.ADMIN
     actor.save(update_fields=["role"])
+    tenant_audit("member.transfer_ownership", target=member.email,
+                 detail={"id": member.pk, "previous_owner": actor.email})
     return member
