@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("core", "0004_invitation"),
+        ("core", "0007_workspacesettings_support_access"),
     ]
 
     operations = [
