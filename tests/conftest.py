@@ -186,7 +186,7 @@ def committed_tenant_changes(committed_db) -> Iterator[None]:
     yield
     connection.set_schema_to_public()
     for slug in Tenant.objects.exclude(slug__in=tenants_before).values_list("slug", flat=True):
-        tenant_delete(slug=slug)
+        tenant_delete(slug=slug, force=True)
     Domain.objects.exclude(pk__in=domains_before).delete()
     with connection.cursor() as cursor:
         for schema in schemas() - schemas_before:

@@ -113,7 +113,7 @@ def test_sign_up_through_to_the_first_sign_in_on_the_new_subdomain(
     finally:
         connection.set_schema_to_public()
         if Tenant.objects.filter(slug=slug).exists():
-            tenant_delete(slug=slug)
+            tenant_delete(slug=slug, force=True)
 
 
 def test_an_invitation_accepted_then_the_member_removed_is_refused_at_once(

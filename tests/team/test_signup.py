@@ -170,4 +170,4 @@ def test_sign_up_runs_the_job_shows_its_progress_and_emails_the_link(
         assert Client().get(progress_url, **PUBLIC).status_code == 404  # another browser
     finally:
         if Tenant.objects.filter(slug=slug).exists():
-            tenant_delete(slug=slug)
+            tenant_delete(slug=slug, force=True)
