@@ -124,8 +124,9 @@ def _pg_dump(socket_dir: str, target: Path) -> dict:
                            str(target), "saas_bench_fleet"], capture_output=True, text=True)
     took = time.perf_counter() - started
     if done.returncode:
-        # pg_dump locks every table in one transaction: past max_locks_per_transaction x
-        # max_connections tables (6,400 by default, ~230 tenants) it fails. Say so, go on.
+        # pg_dump locks every table and sequence in one transaction: past
+        # max_locks_per_transaction x max_connections of them (6,400 by default, a little over
+        # 100 tenants) it fails with "out of shared memory". Say so, go on.
         error = (done.stderr.strip().splitlines() or ["?"])[0]
         common.log(f"pg_dump failed after {took:.0f}s: {done.stderr.strip()}")
         target.unlink(missing_ok=True)
