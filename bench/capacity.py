@@ -120,9 +120,17 @@ def _pg_dump(socket_dir: str, target: Path) -> dict:
 
     binary = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
     started = time.perf_counter()
-    subprocess.run([str(binary), "-h", socket_dir, "-U", "postgres", "-Fc", "-f", str(target),
-                    "saas_bench_fleet"], check=True, capture_output=True)
+    done = subprocess.run([str(binary), "-h", socket_dir, "-U", "postgres", "-Fc", "-f",
+                           str(target), "saas_bench_fleet"], capture_output=True, text=True)
     took = time.perf_counter() - started
+    if done.returncode:
+        # pg_dump locks every table and sequence in one transaction: past
+        # max_locks_per_transaction x max_connections of them (6,400 by default, a little over
+        # 100 tenants) it fails with "out of shared memory". Say so, go on.
+        error = (done.stderr.strip().splitlines() or ["?"])[0]
+        common.log(f"pg_dump failed after {took:.0f}s: {done.stderr.strip()}")
+        target.unlink(missing_ok=True)
+        return {"pg_dump_s": None, "pg_dump_error": error[:200]}
     size = target.stat().st_size
     target.unlink()
     return {"pg_dump_s": round(took, 1), "pg_dump_mb": round(size / 2**20, 1)}
