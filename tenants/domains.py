@@ -97,13 +97,9 @@ def domains_lock(names: list[str]) -> None:
 
 def domains_held_elsewhere(*, names: list[str], tenant_id: int | None) -> list[str]:
     """Those of ``names`` that another tenant than ``tenant_id`` holds, itself or through its
-    ``www.`` twin (the router serves ``www.<domain>`` as ``<domain>``, so the two must belong to
-    one tenant whatever path adds them: provisioning, the operator API and CLI, the tenant's
-    own domain pages and API)."""
-    wanted = {name: {name, _alias(name)} for name in names}
-    holders = dict(Domain.objects.filter(domain__in=set().union(*wanted.values()))
-                   .exclude(tenant_id=tenant_id).values_list("domain", "tenant_id"))
-    return [name for name, twins in wanted.items() if twins & holders.keys()]
+    ``www.`` twin: the two must belong to one tenant whatever path adds them (provisioning,
+    the operator API and CLI, the tenant's own domain pages and API, the console's form)."""
+    return Domain.held_elsewhere(names, tenant_id)
 
 
 def domains_check_free(*, names: list[str], tenant_id: int | None, field: str) -> None:

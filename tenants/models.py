@@ -109,16 +109,26 @@ class Domain(DomainMixin):
     def __str__(self) -> str:
         return self.domain
 
+    @classmethod
+    def held_elsewhere(cls, names: list[str], tenant_id: int | None) -> list[str]:
+        """Those of ``names`` that another tenant than ``tenant_id`` holds, itself or through
+        its ``www.`` twin (the router serves ``www.<domain>`` as ``<domain>``)."""
+        def twins(name: str) -> set[str]:
+            return {name, name[4:] if name.startswith("www.") else f"www.{name}"}
+
+        wanted = {name: twins(name) for name in names}
+        held = set(cls.objects.filter(domain__in=set().union(*wanted.values()))
+                   .exclude(tenant_id=tenant_id).values_list("domain", flat=True))
+        return [name for name, pair in wanted.items() if pair & held]
+
     def clean(self) -> None:
         # The console's domain form: the one-tenant rule of every service path
         # (tenants/domains.py), as a field error.
         from django.core.exceptions import ValidationError
 
-        from tenants.domains import domains_held_elsewhere
-
         super().clean()
         name = (self.domain or "").strip().lower()
-        if name and domains_held_elsewhere(names=[name], tenant_id=self.tenant_id):
+        if name and Domain.held_elsewhere([name], self.tenant_id):
             raise ValidationError({"domain": f"{name} (or its www. alias) belongs to another "
                                              "tenant."})
 

@@ -24,6 +24,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tenant_apps.core.api.idempotency import idempotent
 from tenant_apps.core.api.permissions import role_required
 from tenant_apps.core.errors import InvalidInput, NotFound
 from tenant_apps.core.roles import Role
@@ -87,6 +88,7 @@ class TenantDomainsView(GenericAPIView):
         return self.get_paginated_response(data)
 
     @extend_schema(request=DomainAddSerializer, responses={201: DomainSerializer})
+    @idempotent
     def post(self, request: Request) -> Response:
         """Add a custom domain, pending; the answer holds the DNS records to create (a TXT
         record ``_saas-verify.<domain>`` with the token, and a CNAME to the platform)."""

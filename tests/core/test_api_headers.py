@@ -72,8 +72,8 @@ def test_idempotency_key_is_documented_exactly_where_it_is_honoured(client_for):
         if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])))
     assert documented == [
         "POST /api/v1/attendance/check-in", "POST /api/v1/attendance/check-out",
-        "POST /api/v1/attendance/exports", "POST /api/v1/inventory/movements",
-        "POST /api/v1/inventory/movements/bulk"]
+        "POST /api/v1/attendance/exports", "POST /api/v1/domains",
+        "POST /api/v1/inventory/movements", "POST /api/v1/inventory/movements/bulk"]
     products = schema["paths"]["/api/v1/inventory/products"]["get"]["responses"]["200"]
     assert "RateLimit" in products["headers"]
 
@@ -102,3 +102,27 @@ def test_an_idempotency_key_expires_after_its_retention(client_for, in_tenant):
     with in_tenant("acme"):
         IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
         assert purge_idempotency_records.run()["deleted"] == 1
+
+
+def test_a_401_and_a_403_carry_the_limits_without_spending_them(client_for, api_key_for):
+    viewer = client_for("acme", role="viewer")
+    before = _items(viewer.get("/api/v1/me")["RateLimit"])["tenant"][0]
+    anonymous = client_for("acme", role=None).get("/api/v1/inventory/products")
+    assert anonymous.status_code == 401
+    assert _items(anonymous["RateLimit-Policy"]) == {"tenant": (6000, 60)}
+    bad_key = client_for("acme", role=None)
+    bad_key.credentials(HTTP_AUTHORIZATION="Api-Key sk_nope1234.nothing")
+    refused = bad_key.get("/api/v1/inventory/products")
+    assert refused.status_code == 401 and "RateLimit" in refused
+    forbidden = viewer.post("/api/v1/inventory/warehouses", {"code": "X", "name": "X"},
+                            format="json")
+    assert forbidden.status_code == 403
+    assert "tenant" in _items(forbidden["RateLimit"])
+    # Neither refusal was counted: the next request sees one less than before, not three.
+    after = _items(viewer.get("/api/v1/me")["RateLimit"])["tenant"][0]
+    assert after == before - 1
+    client, _ = api_key_for("acme", scope="read")
+    denied = client.post("/api/v1/inventory/warehouses", {"code": "Y", "name": "Y"},
+                         format="json")
+    assert denied.status_code == 403
+    assert set(_items(denied["RateLimit-Policy"])) == {"tenant", "api_key"}

@@ -100,6 +100,8 @@ def api_exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: let Django log it and answer 500
+    if response.status_code in (401, 403):
+        _note_rate_limits(context)
 
     code = _CODES.get(type(exc), getattr(exc, "default_code", "error"))
     if isinstance(exc, exceptions.ValidationError):
@@ -117,3 +119,18 @@ def api_exception_handler(exc, context):
         message = " ".join(_flatten(detail))
         response.data = error_body(code, message)
     return response
+
+
+def _note_rate_limits(context) -> None:
+    """A 401 or 403 was refused before DRF's throttles ran: give it the RateLimit headers of the
+    current windows (ratelimit_headers.py) without counting it."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None:
+        return
+    django_request = getattr(request, "_request", request)
+    if getattr(django_request, "rate_limits", None):
+        return  # the throttles ran (a permission refused after them): their counts stand
+    states = [state for throttle in view.get_throttles()
+              if hasattr(throttle, "peek") and (state := throttle.peek(request)) is not None]
+    if states:
+        django_request.rate_limits = states

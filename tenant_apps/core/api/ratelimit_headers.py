@@ -7,8 +7,10 @@ tenant's API) and, for an API key, ``"api_key"``::
     RateLimit: "tenant";r=5998;t=41, "api_key";r=1187;t=41
 
 ``q`` is the quota per window of ``w`` seconds, ``r`` what is left of it, ``t`` the seconds
-until the window resets. DRF checks throttles after authentication and permissions, so a 401
-or 403 carries no headers: it was not counted.
+until the window resets. DRF checks throttles after authentication and permissions: a 401 or
+403 is not counted (an anonymous flood must not spend a tenant's budget), and carries the
+headers of the current windows read without counting (one Redis GET per limit, on refusals
+only; errors.py).
 """
 
 from __future__ import annotations

@@ -62,18 +62,41 @@ class WindowRateThrottle(BaseThrottle):
     def ident(self, request) -> str | None:
         raise NotImplementedError
 
-    def allow_request(self, request, view) -> bool:
-        self._wait = None
+    def _window(self, request) -> tuple[str, int, int, int] | None:
+        """(counter key, limit, duration, seconds to reset) of the current window, or None
+        when this limit does not apply to the request."""
         ident = self.ident(request)
         rate = self.THROTTLE_RATES.get(self.scope)
         if ident is None or not rate:
-            return True
+            return None
         limit, duration = parse_rate(rate)
         now = time.time()
         window = int(now // duration)
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
         schema = getattr(connection, "schema_name", "public")  # a plain backend has none
         key = f"{prefix}:rl:{self.scope}:{schema}:{ident}:{duration}:{window}"
+        return key, limit, duration, max(1, math.ceil((window + 1) * duration - now))
+
+    def peek(self, request) -> RateLimitState | None:
+        """The window's state without counting the request: for a 401 or 403, which must not
+        spend the tenant's budget (an anonymous flood would then lock its integrators out) but
+        should still tell the caller the limits. One GET; None if Redis does not answer."""
+        found = self._window(request)
+        if found is None:
+            return None
+        key, limit, duration, reset = found
+        try:
+            count = int(_redis().get(key) or 0)
+        except redis.RedisError:
+            return None
+        return RateLimitState(self.scope, limit, duration, max(0, limit - count), reset)
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = None
+        found = self._window(request)
+        if found is None:
+            return True
+        key, limit, duration, reset = found
         try:
             pipe = _redis().pipeline(transaction=False)
             pipe.incr(key)
@@ -83,7 +106,6 @@ class WindowRateThrottle(BaseThrottle):
             # Failing open: an outage of the limiter must not become an outage of the API.
             logger.warning("Rate limiter unavailable; letting the request through")
             return True
-        reset = max(1, math.ceil((window + 1) * duration - now))
         # For the RateLimit / RateLimit-Policy headers (ratelimit_headers.py): the counter just
         # read, so the headers cost no extra round trip.
         django_request = getattr(request, "_request", request)
