@@ -17,3 +17,9 @@ REST_FRAMEWORK = {
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS",
                                  default=["localhost", "127.0.0.0/8", "::1/128"])
+
+# Every message `make run` sends is a file under .data/mail/, listed with clickable links at
+# http://localhost:8000/dev/mail/ (shared_apps/accounts/dev_mail.py): no mail server needed.
+if not env.str("EMAIL_URL", default="") and not env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "mail")  # noqa: F405

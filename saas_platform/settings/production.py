@@ -17,6 +17,9 @@ if not env.str("DATABASE_URL", default=""):
 if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 
+# Operators sign in to the console with a second factor.
+OPERATOR_MFA_REQUIRED = env.bool("OPERATOR_MFA_REQUIRED", default=True)
+
 # One JSON object per log line, for the log collector (LOG_FORMAT=plain to read them by eye).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

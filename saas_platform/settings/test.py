@@ -36,3 +36,6 @@ if env.str("FLEET_PROBE_MIGRATIONS", default=""):
 # Test receivers listen on loopback over http; the SSRF tests empty the allow-list.
 WEBHOOK_REQUIRE_HTTPS = False
 WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.0/8", "::1/128"]
+
+# Tests that need a second factor for operators turn it on themselves.
+OPERATOR_MFA_REQUIRED = False

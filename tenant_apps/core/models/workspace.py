@@ -11,6 +11,8 @@ class WorkspaceSettings(models.Model):
     display_name = models.CharField(max_length=200, blank=True, default="")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone],
                                  help_text="IANA time zone, e.g. Europe/Berlin.")
+    # Set by an owner: members without an authenticator app are sent to enrolment.
+    require_two_factor = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,50 @@
+"""allauth adapters: nobody signs up through allauth (members join by invitation, operators are
+created by operators), and e-mails and authenticator apps name the workspace."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from django.http import HttpRequest
+
+
+def site_name(request: HttpRequest | None) -> str:
+    """The workspace's name on a tenant host, the platform's on the public host."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return "SaaS platform"
+    from tenant_apps.core.pages import workspace
+
+    return workspace(request).display_name or tenant.name
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # Tenant hosts: members join by invitation only. Public host: operators are created by
+        # other operators (createsuperuser, the console); new customers create a workspace, not
+        # an allauth account.
+        return False
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{site_name(self.request)}] {subject}"
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def get_totp_issuer(self) -> str:
+        # The authenticator app lists the entry under the workspace's name.
+        from allauth.core import context
+
+        return site_name(context.request)
+
+    def can_delete_authenticator(self, authenticator) -> bool:
+        # Where two-factor is required (the workspace's policy, or operators in production),
+        # the authenticator app cannot be turned off.
+        from allauth.core import context
+
+        from shared_apps.accounts.mfa import two_factor_required
+
+        request = context.request
+        if (authenticator.type == authenticator.Type.TOTP and request is not None
+                and two_factor_required(request)):
+            return False
+        return True
