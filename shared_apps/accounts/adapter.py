@@ -3,6 +3,9 @@ created by operators), and e-mails and authenticator apps name the workspace."""
 
 from __future__ import annotations
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
@@ -27,6 +30,25 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def format_email_subject(self, subject: str) -> str:
         return f"[{site_name(self.request)}] {subject}"
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again before a sensitive change (two-factor, e-mail,
+        sessions) unless it was just confirmed. A sign-in with the password within the same
+        window counts too: a member sent to enrolment right after signing in is not asked
+        twice in a row."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        from allauth.account.internal.flows.login import get_authentication_records
+        from allauth.core import context
+
+        request = context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        now = time.time()
+        return not any(
+            record.get("method") == "password"
+            and now - record.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+            for record in get_authentication_records(request, request.user))
 
 
 class MFAAdapter(DefaultMFAAdapter):
