@@ -207,7 +207,8 @@ ACCOUNT_SESSION_REMEMBER = None
 # address id: ids repeat across schemas, so a signed id from tenant A would verify B's address.
 ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
 # Reset tokens also sign the schema name (shared_apps/accounts/tokens.py).
-ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "shared_apps.accounts.tokens.TenantPasswordResetTokenGenerator"
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = (
+    "shared_apps.accounts.tokens.TenantPasswordResetTokenGenerator")  # noqa: S105 (a class path)
 # How long a password reset link works (seconds); it also stops working once used.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Failed sign-ins: per client address and per account (the e-mail typed). The counters live in

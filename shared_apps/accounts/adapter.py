@@ -66,7 +66,5 @@ class MFAAdapter(DefaultMFAAdapter):
         from shared_apps.accounts.mfa import two_factor_required
 
         request = context.request
-        if (authenticator.type == authenticator.Type.TOTP and request is not None
-                and two_factor_required(request)):
-            return False
-        return True
+        return not (authenticator.type == authenticator.Type.TOTP and request is not None
+                    and two_factor_required(request))

@@ -41,7 +41,7 @@ def smtp_server():
         def __init__(self):
             self.envelopes = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        async def handle_DATA(self, server, session, envelope):
             self.envelopes.append(envelope)
             return "250 Message accepted for delivery"
 
