@@ -221,6 +221,9 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_RECOVERY_CODE_COUNT = 10
+# A code of the previous or next 30-second window is accepted too: a phone's clock drifts, and a
+# code typed as the window turns is not refused (RFC 6238 section 5.2). Each code works once.
+MFA_TOTP_TOLERANCE = 1
 # Operators on the public host must have two-factor (production: on; dev and test: off).
 OPERATOR_MFA_REQUIRED = env.bool("OPERATOR_MFA_REQUIRED", default=False)
 

@@ -28,6 +28,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # an allauth account.
         return False
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # The e-mails greet with the workspace's name, not the bare host name.
+        super().send_mail(template_prefix, email,
+                          {**context, "workspace_name": site_name(self.request)})
+
     def format_email_subject(self, subject: str) -> str:
         return f"[{site_name(self.request)}] {subject}"
 
