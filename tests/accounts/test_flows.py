@@ -200,3 +200,22 @@ def test_the_profile_page_changes_the_name_and_shows_only_ones_own_account(
     assert client.get("/api/v1/me").json()["user"]["full_name"] == "Pat Doe"
     too_long = client.post("/profile/", {"full_name": "x" * 201})
     assert too_long.status_code == 200 and b"errorlist" in too_long.content
+
+
+def test_a_reset_token_names_its_schema_even_for_identical_accounts(db, make_user):
+    """Same id, address, password hash and last sign-in in two schemas: only the schema in the
+    token tells them apart."""
+    from allauth.account.forms import default_token_generator
+
+    twin_a = make_user("acme", email="twin@example.com", id=4343)
+    with schema_context("t_globex"):
+        twin_b = User.objects.create(id=4343, email="twin@example.com", password=twin_a.password,
+                                     date_joined=twin_a.date_joined)
+    with schema_context("t_acme"):
+        twin_a = User.objects.get(pk=4343)
+        token = default_token_generator.make_token(twin_a)
+        assert default_token_generator.check_token(twin_a, token)
+    with schema_context("t_globex"):
+        twin_b = User.objects.get(pk=4343)
+        assert twin_b.password == twin_a.password and twin_b.last_login == twin_a.last_login
+        assert not default_token_generator.check_token(twin_b, token)
