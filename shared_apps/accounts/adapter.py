@@ -28,6 +28,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # an allauth account.
         return False
 
+    def add_message(self, request, level, message_template=None, *args, **kwargs) -> None:
+        # No "Successfully signed in" toast: the dashboard says it, and on a phone the toast
+        # would cover the first page's buttons for its first seconds.
+        if message_template == "account/messages/logged_in.txt":
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # The e-mails greet with the workspace's name, not the bare host name.
         super().send_mail(template_prefix, email,

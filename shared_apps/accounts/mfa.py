@@ -2,8 +2,10 @@
 
 A workspace's owner can require two-factor of every member (``WorkspaceSettings.
 require_two_factor``). Until enrolled, such a member reaches only the account pages (enrolment,
-sign-out); other pages redirect to enrolment and API calls with the session get 403
-``two_factor_required`` (API keys are not sessions and are unaffected).
+sign-out); every other page redirects to enrolment. The check reads the settings row the page
+reads anyway (``pages.workspace``, once per request), so it costs pages no query. The API is
+left alone: it would cost every API call a query, and it would protect nothing, since whoever
+holds a password without a second factor can enrol one (API keys are not sessions anyway).
 
 On the public host ``OPERATOR_MFA_REQUIRED`` requires it of operators: the operator console gates
 itself with ``user_has_mfa`` (this middleware leaves the public host alone, so the operator API's
@@ -14,13 +16,14 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 # Reachable without a second factor: allauth's pages (enrolment, sign-out, password), probes,
-# static files and invitation links (a signed-in user may open one meant for someone else).
+# static files, invitation links (a signed-in user may open one meant for someone else) and the
+# API (see above).
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/invitations/",
-                   "/dev/mail/")
+                   "/api/")
 
 
 def user_has_mfa(user) -> bool:
@@ -60,10 +63,6 @@ class RequireTwoFactorMiddleware:
 
     @staticmethod
     def _to_enrolment(request: HttpRequest) -> HttpResponse:
-        message = "This workspace requires two-factor authentication: set it up first."
-        if request.path.startswith("/api/"):
-            return JsonResponse({"error": {"code": "two_factor_required", "message": message,
-                                           "fields": {}}}, status=403)
         url = f"{reverse('mfa_activate_totp')}?next={quote(request.get_full_path())}"
         if getattr(request, "htmx", False):
             response = HttpResponse(status=204)
