@@ -567,7 +567,7 @@ class Client:
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         if status != 200 or token is None:
             raise StepFailed(f"GET {self.host}{path}: {status}, no sign-in form")
-        form = {"csrfmiddlewaretoken": token.group(1).decode(), "username": email,
+        form = {"csrfmiddlewaretoken": token.group(1).decode(), "login": email,
                 "password": password}
         status, headers, page = self.request("POST", path, urllib.parse.urlencode(form))
         if status != 302 or "sessionid" not in self.cookies:
@@ -630,7 +630,7 @@ def check_stack(stack: Stack, port: int) -> None:
         podman("exec", "-e", f"DJANGO_SUPERUSER_EMAIL={email}",
                "-e", f"DJANGO_SUPERUSER_PASSWORD={password}", web,
                "python", "manage.py", "createsuperuser", "--noinput", timeout=120)
-        public.sign_in("/login/?next=/console/", email, password)
+        public.sign_in("/accounts/login/?next=/console/", email, password)
 
     slug, owner, owner_password = "deploycheck", "owner@deploycheck.test", secrets.token_urlsafe(16)
     with step(f"operator API: provision tenant {slug!r} (a Celery job in the worker)"):
@@ -653,7 +653,7 @@ def check_stack(stack: Stack, port: int) -> None:
 
     tenant_client = Client(port, f"{slug}.{BASE_DOMAIN}")
     with step(f"tenant API through the web container: owner signs in at {slug}.{BASE_DOMAIN}"):
-        tenant_client.sign_in("/login/", owner, owner_password)
+        tenant_client.sign_in("/accounts/login/", owner, owner_password)
         me = tenant_client.json("GET", "/api/v1/me")
         if owner not in json.dumps(me):
             raise StepFailed(f"/api/v1/me does not name the owner: {me}")

@@ -2,10 +2,11 @@
 come from its contract (tenant_apps/core/contract.py): none is listed here by hand. URL names are
 namespaced by app: ``inventory:home`` (a page), ``inventory-api:inventory-product-list``."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from shared_apps.accounts.views import profile
 from tenant_apps.core.contract import tenant_app_contracts
 from tenants.health import healthz
 
@@ -30,8 +31,14 @@ urlpatterns = [
     path("settings/domains/", include("tenants.tenant_domain_pages")),  # control-plane data
     path("support/", include("tenants.impersonation_pages")),  # operators' "view as"
     path("healthz", healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # django-allauth: sign-in, sign-out, password reset and change, e-mail, two-factor,
+    # sessions (docs/accounts.md). Sign-up is closed: members join by invitation.
+    path("accounts/", include("allauth.urls")),
+    path("profile/", profile, name="profile"),
+    # Old addresses of the sign-in and sign-out pages.
+    path("login/", RedirectView.as_view(pattern_name="account_login", query_string=True),
+         name="login"),
+    path("logout/", RedirectView.as_view(pattern_name="account_logout"), name="logout"),
     path("api/v1/", include(api_urlpatterns)),
     *(_mounted(c.prefix, c.web_urls, c.label) for c in _contracts if c.web_urls),
 ]

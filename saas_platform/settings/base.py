@@ -48,6 +48,13 @@ SHARED_APPS = [
     # /static/..%2f..%2fmanage.py with a 500 (SuspiciousFileOperation); WhiteNoise, a 404.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's session list ("3 minutes ago")
+    # Accounts (sign-in, reset, e-mail verification, TOTP, session lists): in public for
+    # operators and in every tenant schema for its members, like django.contrib.auth.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -59,6 +66,12 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "shared_apps.accounts",
+    # Accounts (sign-in, reset, e-mail verification, TOTP, session lists): in public for
+    # operators and in every tenant schema for its members, like django.contrib.auth.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "tenant_apps.core",
     "tenant_apps.inventory",
     "tenant_apps.attendance",
@@ -130,6 +143,12 @@ MIDDLEWARE = [
     "tenants.impersonation_pages.ImpersonationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx for the tenant pages
     "django.contrib.messages.middleware.MessageMiddleware",
+    # allauth's login stages (a second factor after the password) and session list.
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # A workspace that requires two-factor sends members without it to enrolment; operators
+    # too when OPERATOR_MFA_REQUIRED (shared_apps/accounts/mfa.py).
+    "shared_apps.accounts.mfa.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # RateLimit / RateLimit-Policy headers from the throttles' counters (API responses only).
     "tenant_apps.core.api.ratelimit_headers.RateLimitHeadersMiddleware",
@@ -192,9 +211,67 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# django-allauth (docs/accounts.md). Accounts are per schema: the tables of allauth.account,
+# .mfa and .usersessions exist in public (operators) and in every tenant (its members).
+ACCOUNT_ADAPTER = "shared_apps.accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "shared_apps.accounts.adapter.MFAAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+# Members join by invitation (which proves the address), so signing in does not wait for a
+# verification; a changed address is verified before it replaces the old one.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+# Verification keys are random rows of the tenant's own EmailConfirmation table, not HMACs of an
+# address id: ids repeat across schemas, so a signed id from tenant A would verify B's address.
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
+# Reset tokens also sign the schema name (shared_apps/accounts/tokens.py).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = (
+    "shared_apps.accounts.tokens.TenantPasswordResetTokenGenerator")  # noqa: S105 (a class path)
+# How long a password reset link works (seconds); it also stops working once used.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Failed sign-ins: per client address and per account (the e-mail typed). The counters live in
+# the cache, whose keys carry the schema (KEY_FUNCTION above): failures on tenant A never lock
+# the same address on tenant B.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="20/m/ip,5/5m/key"),
+}
+# Proxies in front of the web process whose X-Forwarded-For is trusted for the client address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_RECOVERY_CODE_COUNT = 10
+# A code of the previous or next 30-second window is accepted too: a phone's clock drifts, and a
+# code typed as the window turns is not refused (RFC 6238 section 5.2). Each code works once.
+MFA_TOTP_TOLERANCE = 1
+# Operators on the public host must have two-factor (production: on; dev and test: off).
+OPERATOR_MFA_REQUIRED = env.bool("OPERATOR_MFA_REQUIRED", default=False)
+
+# E-mail: EMAIL_URL (smtp://user:pass@host:587, smtp+tls://…, smtps://…, consolemail://,
+# filemail:///path) or the usual EMAIL_HOST / EMAIL_PORT / … variables.
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"SaaS platform <noreply@{BASE_DOMAIN}>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # Cookies are host-only (no *_COOKIE_DOMAIN): a cookie set on acme.example.com is never sent to
 # globex.example.com, and each tenant's sessions live in its own schema anyway.

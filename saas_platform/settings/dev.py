@@ -21,3 +21,8 @@ WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS",
 # make run serves plain http on PORT: the links in e-mails say so.
 SITE_SCHEME = env.str("SITE_SCHEME", default="http")
 SITE_PORT = env.str("SITE_PORT", default=env.str("PORT", default="8000"))
+# Every message `make run` sends is a file under .data/mail/, listed with clickable links at
+# http://localhost:8000/dev/mail/ (shared_apps/accounts/dev_mail.py): no mail server needed.
+if not env.str("EMAIL_URL", default="") and not env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "mail")  # noqa: F405

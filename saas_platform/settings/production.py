@@ -17,6 +17,12 @@ if not env.str("DATABASE_URL", default=""):
 if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 
+# Operators sign in to the console with a second factor.
+OPERATOR_MFA_REQUIRED = env.bool("OPERATOR_MFA_REQUIRED", default=True)
+# The client address for the sign-in throttle is the last X-Forwarded-For entry, appended by
+# the compose file's nginx (deploy/nginx.conf); 2 when a TLS proxy in front appends one too.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
 # One JSON object per log line, for the log collector (LOG_FORMAT=plain to read them by eye).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

@@ -40,3 +40,5 @@ WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.0/8", "::1/128"]
 # Links in e-mails: http://<slug>.localhost (the test client's hosts).
 SITE_SCHEME = "http"
 SITE_PORT = ""
+# Tests that need a second factor for operators turn it on themselves.
+OPERATOR_MFA_REQUIRED = False

@@ -42,6 +42,13 @@ class WorkspaceSettingsForm(forms.Form):
                                   help_text="Times on every page show in this zone, named.")
 
 
+class TwoFactorPolicyForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor authentication for every member", required=False,
+        help_text="Members without an authenticator app are asked to set one up before "
+                  "anything else.")
+
+
 EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
                   ("365", "In a year")]
 

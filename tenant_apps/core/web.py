@@ -18,13 +18,16 @@ from django.views.decorators.cache import never_cache
 
 from tenant_apps.core.contract import tenant_app_contracts
 from tenant_apps.core.errors import InvalidInput, NotFound, PlatformError
-from tenant_apps.core.forms import ApiKeyForm, WorkspaceSettingsForm
+from tenant_apps.core.forms import ApiKeyForm, TwoFactorPolicyForm, WorkspaceSettingsForm
 from tenant_apps.core.models import ApiKey, Job, JobStatus
 from tenant_apps.core.pages import can, page, show_errors, workspace
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.api_keys import api_key_create, api_key_revoke
 from tenant_apps.core.services.invitations import invitation_accept, invitation_get_open
-from tenant_apps.core.services.workspace import workspace_settings_update
+from tenant_apps.core.services.workspace import (
+    workspace_settings_update,
+    workspace_two_factor_set,
+)
 from tenant_apps.core.team_pages import urlpatterns as team_urlpatterns
 
 
@@ -59,7 +62,21 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("web-settings")
-    return render(request, "tenant/settings.html", {"form": form, "settings_row": current})
+    policy = TwoFactorPolicyForm(initial={"require_two_factor": current.require_two_factor})
+    return render(request, "tenant/settings.html", {"form": form, "policy": policy,
+                                                    "settings_row": current})
+
+
+@page(Role.OWNER)
+def two_factor_policy(request: HttpRequest) -> HttpResponse:
+    """The owner's switch: two-factor required of every member, or not."""
+    form = TwoFactorPolicyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        required = form.cleaned_data["require_two_factor"]
+        workspace_two_factor_set(required=required, changed_by=request.user)
+        messages.success(request, "Two-factor is now required of every member." if required
+                         else "Two-factor is now optional.")
+    return redirect("web-settings")
 
 
 @page(Role.ADMIN)
@@ -159,6 +176,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("styleguide/", styleguide, name="styleguide"),
     path("settings/", workspace_settings, name="web-settings"),
+    path("settings/two-factor/", two_factor_policy, name="web-two-factor"),
     path("settings/api-keys/", api_keys, name="web-keys"),
     path("settings/api-keys/<int:key_id>/revoke", api_key_revoke_page, name="web-key-revoke"),
     path("invitations/<str:token>", invitation_accept_page, name="invitation-accept"),

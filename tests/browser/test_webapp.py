@@ -47,8 +47,8 @@ def _wait(driver, condition, message: str):
 def _sign_in(driver, base: str, email: str, password: str, then: str) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(f"{base}/login/?next={then}")
-    driver.find_element(By.ID, "id_username").send_keys(email)
+    driver.get(f"{base}/accounts/login/?next={then}")
+    driver.find_element(By.ID, "id_login").send_keys(email)
     driver.find_element(By.ID, "id_password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     _wait(driver, lambda d: d.current_url == f"{base}{then}", f"sign-in never reached {then}")
@@ -119,7 +119,7 @@ def test_every_page_fits_a_phone_and_a_desktop_in_both_themes_without_errors(
              "/attendance/employees/", f"/attendance/employees/{ids['employee']}/edit",
              "/attendance/sites/", f"/attendance/sites/{ids['site']}/edit",
              "/attendance/shifts/", "/attendance/shifts/new", "/attendance/assignments/"]
-    browser.get(f"{base}/login/")
+    browser.get(f"{base}/accounts/login/")
     assert _problems(browser) == []
     _sign_in(browser, base, f"owner@{tenant.slug}.test", "owner-pass-123", "/")
     found = {}
@@ -148,7 +148,7 @@ def test_a_movement_refused_for_insufficient_stock_then_accepted_on_a_phone(
     connection.set_schema_to_public()
     base = f"http://{tenant.slug}.localhost:{live_port}"
     browser.set_window_size(390, 900)
-    browser.get(f"{base}/login/")
+    browser.get(f"{base}/accounts/login/")
     browser.execute_script("localStorage.setItem('theme', 'dark')")
     _sign_in(browser, base, f"owner@{tenant.slug}.test", "owner-pass-123",
              f"/inventory/products/{ids['washer']}/")

@@ -56,7 +56,7 @@ def _routes(client, host: str) -> int:
 
     host_router.clear_local()
     # Not /healthz: it answers on any host, before routing (tenants/health.py).
-    status = client.get("/login/", HTTP_HOST=host).status_code
+    status = client.get("/accounts/login/", HTTP_HOST=host).status_code
     connection.set_schema_to_public()  # the request left the connection in the tenant's schema
     return status
 

@@ -49,7 +49,7 @@ def test_provision_creates_an_active_tenant_with_owner_and_domain(db, method, cl
             assert cursor.fetchone()[0] >= 1
     assert ctx.invitation_url == ""  # an explicit password: no invitation
     connection.set_schema_to_public()
-    login = client.post("/login/", {"username": "boss@new.example",
+    login = client.post("/accounts/login/", {"login": "boss@new.example",
                                     "password": "a-long-password-1"},
                         HTTP_HOST=f"new-{method}.localhost")
     assert login.status_code == 302

@@ -132,7 +132,7 @@ def test_custom_domain_is_an_allowed_host_only_once_registered(db, tenants, clie
     assert "shop.globex.example" not in list(settings.ALLOWED_HOSTS)
     Domain.objects.create(domain="shop.globex.example", tenant=tenants["globex"],
                           is_primary=False, status="verified")
-    response = client.get("/login/", HTTP_HOST="shop.globex.example")
+    response = client.get("/accounts/login/", HTTP_HOST="shop.globex.example")
     assert response.status_code == 200  # no DisallowedHost (400) from CSRF/common middleware
     assert "shop.globex.example" in list(settings.ALLOWED_HOSTS)
 

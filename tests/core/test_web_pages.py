@@ -20,7 +20,7 @@ ADMIN_PAGES = ["/settings/", "/settings/api-keys/", "/inventory/files/",
 def test_pages_send_anonymous_users_to_sign_in_and_back(db, path):
     response = TenantClient("acme").get(path)
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/?next=")
+    assert response["Location"].startswith("/accounts/login/?next=")
 
 
 def test_an_expired_session_during_an_htmx_request_goes_to_sign_in_and_back(db):
@@ -28,7 +28,7 @@ def test_an_expired_session_during_an_htmx_request_goes_to_sign_in_and_back(db):
         "/inventory/?page=2", HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL="http://acme.localhost/inventory/?q=bolt&page=2")
     assert response.status_code == 204
-    assert response["HX-Redirect"] == "/login/?next=%2Finventory%2F%3Fq%3Dbolt%26page%3D2"
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Finventory%2F%3Fq%3Dbolt%26page%3D2"
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -40,7 +40,7 @@ def test_database_down_is_503_with_retry_after_for_api_pages_and_writes(committe
         _assert_outage_json(status, headers, body, "database")
 
         # A browser gets a small page, not a traceback or the stock "Server Error (500)".
-        status, headers, body = server.request("GET", "/login/", acme,
+        status, headers, body = server.request("GET", "/accounts/login/", acme,
                                                headers={"Accept": "text/html"})
         assert status == 503 and int(headers["Retry-After"]) > 0
         assert headers["Content-Type"].startswith("text/html")
@@ -95,7 +95,7 @@ def test_a_read_on_a_dropped_connection_is_retried_once_and_succeeds(committed_d
 
     client = Client(HTTP_HOST=tenant_host("acme"), raise_request_exception=False)
     _terminate_this_connections_backend()
-    response = client.get("/login/")
+    response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert b"password" in response.content.lower()
 
@@ -111,7 +111,7 @@ def test_a_write_on_a_dropped_connection_is_503_not_retried(committed_db):
     assert response["Retry-After"]
     assert response.json()["error"]["code"] == "service_unavailable"
     # The broken connection was closed: the next request works.
-    assert client.get("/login/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 200
 
 
 def test_the_api_handler_answers_503_for_outages_and_leaves_bugs_alone():

@@ -14,6 +14,8 @@ class WorkspaceSettings(models.Model):
     # Platform operators may "view as" a member of this workspace for support (docs/audit.md);
     # the owner switches it off here, and every such visit is in the audit log.
     support_access = models.BooleanField(default=True)
+    # Set by an owner: members without an authenticator app are sent to enrolment.
+    require_two_factor = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

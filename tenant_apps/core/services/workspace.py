@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tenant_apps.core.errors import InvalidInput
+from tenant_apps.core.errors import Forbidden, InvalidInput
 from tenant_apps.core.models import WorkspaceSettings
+from tenant_apps.core.roles import Role
 from tenant_apps.core.services.audit import tenant_audit
 from tenant_apps.core.validators import validate_time_zone
 
@@ -50,4 +51,17 @@ def workspace_support_access_set(*, enabled: bool) -> WorkspaceSettings:
         row.save()
         tenant_audit("workspace.support_access", target="workspace",
                      detail={"enabled": enabled})
+    return row
+
+
+def workspace_two_factor_set(*, required: bool, changed_by) -> WorkspaceSettings:
+    """Require (or stop requiring) two-factor of every member. Owners only: it can lock out
+    every member who has not enrolled yet."""
+    if not changed_by.has_role(Role.OWNER):
+        raise Forbidden("Only an owner can change the two-factor requirement.",
+                        code="owner_required")
+    row = workspace_settings_get()
+    if row.require_two_factor != required or row.pk is None:
+        row.require_two_factor = required
+        row.save()
     return row

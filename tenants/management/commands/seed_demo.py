@@ -41,6 +41,10 @@ class Command(BaseCommand):
             f"  Operator console   http://{base}:{port}/console/   "
             f"{operator_email} / {operator_password}",
         ]
+        if settings.DEBUG and getattr(settings, "EMAIL_FILE_PATH", None):
+            # The dev settings' file backend: password resets and verifications, clickable.
+            lines.append(f"  Sent e-mail        http://{base}:{port}/dev/mail/   "
+                         f"(files in {settings.EMAIL_FILE_PATH})")
         for slug, _name, email, password in DEMO_TENANTS:
             lines.append(f"  {slug:<18} http://{slug}.{base}:{port}/   {email} / {password}")
         lines.append("  Health             "

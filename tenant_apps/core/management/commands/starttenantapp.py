@@ -31,7 +31,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PREFIX = re.compile(r"^[a-z][a-z0-9-]*$")
 ENTITY = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 # Paths of a tenant host that belong to no app (saas_platform/urls_tenant.py) or to static files.
-RESERVED_PREFIXES = frozenset({"api", "login", "logout", "healthz", "static"})
+RESERVED_PREFIXES = frozenset({"api", "accounts", "profile", "invitations", "login", "logout",
+                               "healthz", "static"})
 # Names the generated modules import or define: the entity (and its classes) must not shadow them.
 TAKEN_ENTITY_NAMES = frozenset({
     "Any", "AppConfig", "BooleanFilter", "DjangoModelFactory", "HttpRequest", "HttpResponse",
