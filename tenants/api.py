@@ -6,6 +6,7 @@ schema is at /api/operator/v1/schema/ (docs/operator-api.md)."""
 from __future__ import annotations
 
 from celery.result import AsyncResult
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.accounts.mfa import user_has_mfa
 from tenant_apps.core.api.pagination import StandardPagination
 from tenant_apps.core.api.serializers import StrictFieldsMixin
 from tenant_apps.core.errors import Conflict
@@ -32,7 +34,13 @@ class IsOperator(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            return False
+        if settings.OPERATOR_MFA_REQUIRED and not user_has_mfa(user):
+            # As the console: a password alone never operates the platform in production.
+            self.message = "Operators must enrol two-factor authentication (/accounts/2fa/)."
+            return False
+        return True
 
 
 class TenantSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 """Who reaches the operator console, and the raw-data admin behind it."""
 
-from django.test import Client
+from django.test import Client, override_settings
 
 from shared_apps.accounts.models import User
 
@@ -16,14 +16,14 @@ def _signed_in(**flags) -> Client:
 def test_anonymous_visitors_are_sent_to_sign_in_and_back(client, db):
     response = client.get("/console/", HTTP_HOST="localhost")
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/console/"
+    assert response["Location"] == "/accounts/login/?next=/console/"
 
 
 def test_operators_sign_in_on_the_public_host_and_land_on_the_console(client, db):
     User.objects.create_user(email="ops@platform.test", password="a-long-pass-123",
                              is_staff=True)
-    response = client.post("/login/?next=/console/", {
-        "username": "ops@platform.test", "password": "a-long-pass-123", "next": "/console/"},
+    response = client.post("/accounts/login/?next=/console/", {
+        "login": "ops@platform.test", "password": "a-long-pass-123", "next": "/console/"},
         HTTP_HOST="localhost")
     assert response.status_code == 302 and response["Location"] == "/console/"
     page = client.get("/console/", HTTP_HOST="localhost")
@@ -49,3 +49,19 @@ def test_raw_data_admin_is_for_superusers_only(db):
     superuser = _signed_in(is_staff=True, is_superuser=True)
     assert superuser.get("/console/admin/").status_code == 200
     assert b"Raw data" in superuser.get("/console/").content
+
+
+@override_settings(OPERATOR_MFA_REQUIRED=True)
+def test_where_two_factor_is_required_an_operator_without_it_is_sent_to_enrol(db):
+    from allauth.mfa.models import Authenticator
+
+    operator = _signed_in(is_staff=True)
+    response = operator.get("/console/tenants/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/totp/activate/?next=/console/tenants/")
+    api = operator.get("/api/operator/v1/tenants")
+    assert api.status_code == 403 and "two-factor" in api.json()["error"]["message"]
+    user = User.objects.get(pk=operator.session["_auth_user_id"])
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    assert operator.get("/console/tenants/").status_code == 200
+    assert operator.get("/api/operator/v1/tenants").status_code == 200

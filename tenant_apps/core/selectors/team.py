@@ -7,11 +7,12 @@ from django.db.models import QuerySet
 
 from tenant_apps.core.models import Invitation
 from tenant_apps.core.roles import ROLE_RANK, Role
+from tenant_apps.core.selectors.two_factor import with_two_factor
 
 
 def member_list() -> QuerySet:
     """Active members, e-mail order (removed members are deactivated rows, not shown)."""
-    return get_user_model().objects.filter(is_active=True).order_by("email")
+    return with_two_factor(get_user_model().objects.filter(is_active=True).order_by("email"))
 
 
 def invitation_list_pending() -> QuerySet:

@@ -62,6 +62,9 @@ def workspace_two_factor_set(*, required: bool, changed_by) -> WorkspaceSettings
                         code="owner_required")
     row = workspace_settings_get()
     if row.require_two_factor != required or row.pk is None:
-        row.require_two_factor = required
-        row.save()
+        with transaction.atomic():
+            row.require_two_factor = required
+            row.save()
+            tenant_audit("workspace.two_factor_policy", target="workspace",
+                         detail={"required": required})
     return row

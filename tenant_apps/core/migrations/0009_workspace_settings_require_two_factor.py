@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_invitation'),
+        ('core', '0008_invitation_revoked_sent'),
     ]
 
     operations = [
