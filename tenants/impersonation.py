@@ -50,7 +50,7 @@ EXPIRES_KEY = "impersonation_expires"
 # password, e-mail and two-factor settings) ...
 CREDENTIAL_PATHS = ("/settings/api-keys/", "/api/v1/api-keys", "/accounts/password/",
                     "/accounts/email/", "/accounts/2fa/", "/accounts/mfa/",
-                    "/accounts/reauthenticate/", "/password_change/")
+                    "/accounts/reauthenticate/", "/accounts/sessions/", "/password_change/")
 # ... and, for any change (GET still shows them), the workspace's danger zone: its domains, the
 # support-access switch, its members and roles.
 DANGER_ZONE_PATHS = ("/settings/domains/", "/api/v1/domains", "/settings/support-access",
