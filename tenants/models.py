@@ -33,6 +33,12 @@ class Tenant(TenantMixin):
     # finish (interrupted or failed); the tenant is then still suspended with its data.
     archive_started_at = models.DateTimeField(null=True, blank=True)
     archive_error = models.TextField(blank=True, default="")
+    # The plan sets the tenant's limits and features (tenants/plans/); None reads as the default
+    # plan (a row written before plans existed). Per-tenant feature overrides win over the plan:
+    # {"<feature>": true|false}. Both are read with the row by the router, so they cost no query.
+    plan = models.ForeignKey("tenants.Plan", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="tenants")
+    feature_overrides = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,3 +90,4 @@ class Domain(DomainMixin):
 
 # The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
 from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401
+from tenants.plans.models import Plan, TenantUsage  # noqa: E402, F401

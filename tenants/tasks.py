@@ -19,7 +19,7 @@ from tenants.selectors import tenants_active
 @shared_task(bind=True, name="tenants.provision", acks_late=True, max_retries=0)
 def provision_tenant(self, *, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
-                     resume: bool = False) -> dict:
+                     resume: bool = False, plan: str | None = None) -> dict:
     def progress(step: str, index: int, total: int) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS",
@@ -29,7 +29,7 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
     resume = resume or Tenant.objects.filter(slug=slug, state=TenantState.PROVISIONING).exists()
     ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
                            owner_password=owner_password, domains=domains, resume=resume,
-                           progress=progress)
+                           progress=progress, plan=plan)
     # The owner sets a password through the invitation link (never a password here).
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
             "owner_invitation_url": ctx.invitation_url}
