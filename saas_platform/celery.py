@@ -72,6 +72,9 @@ def beat_schedule() -> dict:
     # Custom domains: verify new ones, notice removed TXT records (tenants/domains.py).
     schedule["domains-verify"] = {"task": "tenants.domains_verify",
                                   "schedule": crontab(minute="*/5")}
+    # Per-tenant usage figures, one row per tenant per day (tenants/plans/collect.py).
+    schedule["tenants-usage-collect"] = {"task": "tenants.usage_collect",
+                                         "schedule": crontab(minute=7)}
     return schedule
 
 

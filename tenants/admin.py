@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from tenant_apps.core.errors import PlatformError
 from tenants.archive.services import archive_check, recorded_archive
-from tenants.models import Domain, Tenant
+from tenants.models import Domain, Plan, Tenant
 from tenants.services import tenant_activate, tenant_suspend
 
 
@@ -20,7 +20,9 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "state", "provisioning_step", "provisioning_error",
                        "archived_at", "archive_file", "archive_sha256", "created_at",
-                       "updated_at"]
+                       "updated_at",
+                       # Changed through the audited services (console panel, API, CLI).
+                       "plan", "feature_overrides"]
     inlines = [DomainInline]
     actions = ["suspend", "activate", "archive", "restore"]
 
@@ -70,3 +72,12 @@ class TenantAdmin(admin.ModelAdmin):
 class DomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__slug"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Raw edits of the plans (superusers); a tenant's plan changes through the console's
+    "Plan & usage" panel, the operator API or the CLI, which audit it."""
+
+    list_display = ["slug", "name", "members", "products", "employees",
+                    "api_requests_per_minute", "storage_mb", "is_default", "position"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import api, domain_api
+from tenants import api, domain_api, plans_api
 
 urlpatterns = [
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),
@@ -20,4 +20,11 @@ urlpatterns = [
     path("tenants/<slug:slug>/domains/<str:domain>/check",
          domain_api.TenantDomainCheckView.as_view(), name="operator-tenant-domain-check"),
     path("jobs/<str:job_id>", api.JobView.as_view(), name="operator-job"),
+    path("plans", plans_api.PlanListView.as_view(), name="operator-plans"),
+    path("tenants/<slug:slug>/plan", plans_api.TenantPlanView.as_view(),
+         name="operator-tenant-plan"),
+    path("tenants/<slug:slug>/features/<str:feature>", plans_api.TenantFeatureView.as_view(),
+         name="operator-tenant-feature"),
+    path("tenants/<slug:slug>/usage", plans_api.TenantUsageView.as_view(),
+         name="operator-tenant-usage"),
 ]

@@ -90,4 +90,4 @@ class Domain(DomainMixin):
 
 # The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
 from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401
-from tenants.plans.models import Plan, TenantUsage  # noqa: E402, F401
+from tenants.plan_models import Plan, TenantUsage  # noqa: E402, F401

@@ -93,3 +93,32 @@ def pool_refill() -> int:
 def domains_verify() -> dict:
     """Check every custom domain's TXT record (public beat entry ``domains-verify``)."""
     return domains_check_all()
+
+
+@shared_task(name="tenants.usage_collect", acks_late=True, ignore_result=True)
+def usage_collect_fan_out() -> int:
+    """Beat's hourly usage run: one ``tenants.usage_collect_batch`` per batch of tenants, for
+    today; in the first hour of a day, for yesterday too (its last hour of API requests)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.plans.collect import usage_batches
+
+    today = timezone.now().date()
+    days = [today, today - timedelta(days=1)] if timezone.now().hour == 0 else [today]
+    batches = usage_batches()
+    for day in days:
+        for ids in batches:
+            usage_collect_batch.delay(tenant_ids=ids, day=day.isoformat())
+    return len(batches) * len(days)
+
+
+@shared_task(name="tenants.usage_collect_batch", acks_late=True, ignore_result=True)
+def usage_collect_batch(*, tenant_ids: list[int], day: str) -> int:
+    from datetime import date
+
+    from tenants.plans.collect import usage_collect
+
+    return usage_collect(tenants=Tenant.objects.filter(pk__in=tenant_ids),
+                         day=date.fromisoformat(day))

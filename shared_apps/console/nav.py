@@ -15,6 +15,7 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("Overview", "console:overview", "/console/"),
+    Section("Plans", "console:plans", "/console/plans/"),
 ]
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 TENANT_PANELS: list[str] = [
-    # e.g. "shared_apps.console.plan_pages.tenant_plan_panel",
+    "shared_apps.console.plan_pages.tenant_plan_panel",
 ]
 
 

@@ -170,3 +170,4 @@ def _lock_quota(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))",
                        [f":quota:{name}"])
+

@@ -1,6 +1,7 @@
 """Plans, quotas, feature flags and usage: the control plane's side (docs/plans.md).
 
-``models``    Plan (limits and named features), TenantUsage (one row per tenant per day).
+The models (Plan, TenantUsage) are in tenants/plan_models.py, beside tenants/models.py.
+
 ``limits``    the provider that answers ``tenant_apps.core.limits`` for the current tenant:
               plans and tenants' overrides cached in process, invalidated through Redis.
 ``services``  change a tenant's plan, set a per-tenant feature override (audited).

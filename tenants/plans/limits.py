@@ -87,7 +87,7 @@ class LimitsCache:
         plans = self._plans
         if plans is not None:
             return plans
-        from tenants.plans.models import Plan
+        from tenants.plan_models import Plan
 
         # Named outright in public: the connection may be in a tenant (tenants/routing.py).
         table = f"{_q(settings.PUBLIC_SCHEMA_NAME)}.{_q(Plan._meta.db_table)}"
@@ -165,7 +165,7 @@ def install() -> None:
 
     from tenant_apps.core.limits import install_limits_provider
     from tenants.models import Tenant
-    from tenants.plans.models import Plan
+    from tenants.plan_models import Plan
 
     install_limits_provider(limits_cache.limits_for)
     for model in (Plan, Tenant):

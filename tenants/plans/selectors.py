@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from tenant_apps.core.errors import InvalidInput
 from tenants.models import Tenant
-from tenants.plans.models import Plan, TenantUsage
+from tenants.plan_models import Plan, TenantUsage
 
 
 def plan_get(*, slug: str, field: str = "plan") -> Plan:

@@ -12,7 +12,7 @@ from django.db import transaction
 from shared_apps.audit.services import platform_audit
 from tenant_apps.core.errors import InvalidInput, NotFound
 from tenants.models import Tenant
-from tenants.plans.models import FEATURE_NAME, Plan
+from tenants.plan_models import FEATURE_NAME, Plan
 from tenants.plans.selectors import plan_get
 from tenants.routing import host_router
 

@@ -10,7 +10,7 @@ from django.db import connection
 def on_plan(db) -> Callable:
     """``on_plan("acme", products=2)``: a new plan with these limits (others unlimited), with the
     tenant moved onto it through the service; returns the plan."""
-    from tenants.plans.models import Plan
+    from tenants.plan_models import Plan
     from tenants.plans.services import tenant_plan_change
 
     made = []

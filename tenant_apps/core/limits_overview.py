@@ -1,0 +1,31 @@
+"""The current tenant's limits next to what it uses, for the workspace settings page."""
+
+from __future__ import annotations
+
+from tenant_apps.core.contract import tenant_app_contracts
+from tenant_apps.core.limits import LIMIT_LABELS, MB, current_limits, storage_used_bytes
+from tenant_apps.core.services.invitations import members_count
+
+
+def limits_overview() -> list[dict]:
+    """Each limit of the current tenant's plan with what the tenant uses now, counted live in
+    its own schema (for the workspace settings page). A feature app's usage counter named like
+    a limit (``usage_counters={"products": ...}``) is that limit's use."""
+    limits = current_limits()
+    counters = {name: model for contract in tenant_app_contracts()
+                for name, model in contract.usage_models().items()}
+    rows = []
+    for name, label in LIMIT_LABELS.items():
+        limit = limits.limit(name)
+        if name == "members":
+            used = members_count()
+        elif name == "storage_mb":
+            used = round(storage_used_bytes() / MB, 1)
+        elif name in counters:
+            used = counters[name].objects.count()
+        else:
+            used = None  # a rate: nothing to add up
+        percent = min(100, round(100 * used / limit)) if limit and used is not None else None
+        rows.append({"name": name, "label": label, "limit": limit, "used": used,
+                     "percent": percent})
+    return rows
