@@ -1,10 +1,10 @@
 """Per-tenant request counters for the usage figures, kept in Redis, never in the database.
 
-Each API request adds two commands to the pipeline the tenant rate limiter already sends
-(tenant_apps/core/api/throttling.py): ``INCR`` of the tenant's counter for the day and ``SET``
-of its last-activity time. Same round trip, no write to PostgreSQL: the usage collector
+Each API request adds three commands to the pipeline the tenant rate limiter already sends
+(tenant_apps/core/api/throttling.py): ``INCR`` + ``EXPIRE`` of the tenant's counter for the day
+and ``SET`` of its last-activity time. Same round trip, no write to PostgreSQL: the usage collector
 (tenants/plans/collect.py) reads the counters later and stores one row per tenant per day.
-bench/usage.py measures what the two commands cost a request.
+bench/usage.py measures what they cost a request.
 """
 
 from __future__ import annotations

@@ -133,7 +133,8 @@ class TenantRateThrottle(WindowRateThrottle):
         return ceiling
 
     def count_usage(self, pipe, schema: str, now: float) -> None:
-        usage_count_request(pipe, schema=schema, now=now)
+        if settings.USAGE_COUNT_REQUESTS:
+            usage_count_request(pipe, schema=schema, now=now)
 
 
 class ApiKeyRateThrottle(WindowRateThrottle):
