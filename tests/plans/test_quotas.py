@@ -155,3 +155,33 @@ def test_limits_are_cached_and_an_unlimited_plan_never_counts(on_plan, in_tenant
         with django_assert_num_queries(0):
             quota_check("products", used=lambda: 1 / 0)
             assert current_limits().products is None
+
+
+def test_a_products_import_past_the_quota_imports_nothing(on_plan, in_tenant, client_for,
+                                                          django_capture_on_commit_callbacks,
+                                                          monkeypatch):
+    from tenant_apps.core.models import Job
+    from tenant_apps.inventory import tasks
+    from tenant_apps.inventory.models import Product
+    from tests.inventory.test_imports_exports import PRODUCTS_CSV, upload
+
+    def run_now(*, kwargs, **_options):
+        with in_tenant("acme"):
+            tasks.run_import.run(**kwargs)
+
+    monkeypatch.setattr(tasks.run_import, "apply_async", run_now)
+    with in_tenant("acme"):
+        start = Product.objects.count()
+    on_plan("acme", products=start + 2)  # the file adds 3
+    admin = client_for("acme", role="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(admin, PRODUCTS_CSV)
+    with in_tenant("acme"):
+        failed = Job.objects.get(pk=response.json()["id"])
+        assert failed.status == "failed"
+        assert failed.result["errors"] == [{
+            "row": 1, "column": "",
+            "message": f"The file adds 3 products. Your plan allows {start + 2} products; "
+                       f"you have {start}. Remove some or ask the platform operator for a "
+                       "larger plan."}]
+        assert Product.objects.count() == start
