@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
+from tenant_apps.core.api.throttling import parse_rate
 from tenant_apps.core.contract import tenant_app_contracts
 from tenant_apps.core.limits import LIMIT_LABELS, MB, current_limits, storage_used_bytes
 from tenant_apps.core.services.invitations import members_count
@@ -26,6 +29,22 @@ def limits_overview() -> list[dict]:
         else:
             used = None  # a rate: nothing to add up
         percent = min(100, round(100 * used / limit)) if limit and used is not None else None
-        rows.append({"name": name, "label": label, "limit": limit, "used": used,
-                     "percent": percent})
+        shown = None if limit is None else f"{limit:,}"
+        if name == "api_requests_per_minute":
+            shown = _effective_rate(limit)
+        rows.append({"name": name, "label": label, "limit": shown,
+                     "used": None if used is None else f"{used:,}", "percent": percent})
     return rows
+
+
+def _effective_rate(per_minute: int | None) -> str:
+    """The plan's rate, or the platform's ceiling when the plan sets none (the stricter one
+    applies: tenant_apps/core/api/throttling.py)."""
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("tenant")
+    if not rate:
+        return "unlimited" if per_minute is None else f"{per_minute:,}"
+    count, seconds = parse_rate(rate)
+    ceiling = count * 60 / seconds
+    if per_minute is None or per_minute > ceiling:
+        return f"{ceiling:,.0f} (platform limit)"
+    return f"{per_minute:,}"
