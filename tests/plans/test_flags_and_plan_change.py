@@ -107,3 +107,18 @@ def test_provisioning_takes_a_plan(scratch_tenant):
         tenant_provision(slug="unplanned", name="U", owner_email="o@u.test", plan="gold")
     assert "plan" in bad.value.fields
     assert not Tenant.objects.filter(slug="unplanned").exists()
+
+
+def test_another_process_drops_its_cached_plans_when_the_version_moves(tenants, settings):
+    """Each process caches plans; a change published in Redis reaches the others."""
+    from tenants.plan_models import Plan
+    from tenants.plans.limits import LimitsCache
+
+    other = LimitsCache()  # stands for another web process
+    globex = Tenant.objects.get(slug="globex")
+    assert other.limits_for(globex).members == 25
+    Plan.objects.filter(slug="team").update(members=26)  # no signal: the other cache is stale
+    assert other.limits_for(globex).members == 25
+    other._publish()  # what the changing process does after its commit
+    other._checked_at = 0.0  # its next check is due
+    assert other.limits_for(globex).members == 26
