@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from shared_apps.console.access import operator_page
 from tenant_apps.core.errors import PlatformError
 from tenant_apps.core.limits import LIMIT_LABELS, MB, limits_for
+from tenant_apps.core.limits_overview import effective_rate_label
 from tenants.plan_models import LIMIT_FIELDS, Plan
 from tenants.plans.selectors import plan_list, tenant_plan, tenant_usage_latest
 from tenants.plans.services import tenant_feature_override, tenant_plan_change
@@ -50,7 +51,9 @@ def _usage_rows(tenant, limits, usage) -> list[dict]:
         limit, current = limits.limit(name), used.get(name)
         percent = (min(100, round(100 * current / limit)) if limit and current is not None
                    else None)
-        rows.append({"label": LIMIT_LABELS[name], "limit": _number(limit),
+        shown = (effective_rate_label(limit) if name == "api_requests_per_minute"
+                 else _number(limit))
+        rows.append({"label": LIMIT_LABELS[name], "limit": shown,
                      "used": _number(current), "percent": percent})
     return rows
 

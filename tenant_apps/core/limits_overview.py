@@ -31,13 +31,13 @@ def limits_overview() -> list[dict]:
         percent = min(100, round(100 * used / limit)) if limit and used is not None else None
         shown = None if limit is None else f"{limit:,}"
         if name == "api_requests_per_minute":
-            shown = _effective_rate(limit)
+            shown = effective_rate_label(limit)
         rows.append({"name": name, "label": label, "limit": shown,
                      "used": None if used is None else f"{used:,}", "percent": percent})
     return rows
 
 
-def _effective_rate(per_minute: int | None) -> str:
+def effective_rate_label(per_minute: int | None) -> str:
     """The plan's rate, or the platform's ceiling when the plan sets none (the stricter one
     applies: tenant_apps/core/api/throttling.py)."""
     rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("tenant")
