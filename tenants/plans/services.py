@@ -12,7 +12,7 @@ from django.db import transaction
 from shared_apps.audit.services import platform_audit
 from tenant_apps.core.errors import InvalidInput, NotFound
 from tenants.models import Tenant
-from tenants.plan_models import FEATURE_NAME, Plan
+from tenants.plan_models import FEATURE_NAME
 from tenants.plans.selectors import plan_get
 from tenants.routing import host_router
 
@@ -70,7 +70,3 @@ def tenant_feature_override(*, slug: str, feature: str, enabled: bool | None) ->
     platform_audit("feature.override", target=slug,
                    detail={"feature": feature, "from": before, "to": overrides.get(feature)})
     return tenant
-
-
-def plan_default() -> Plan | None:
-    return Plan.objects.filter(is_default=True).first()
