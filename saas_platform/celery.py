@@ -75,6 +75,9 @@ def beat_schedule() -> dict:
     # The platform audit log's retention (each tenant's: core's "audit-purge" job above).
     schedule["platform-audit-purge"] = {"task": "platform_audit.purge",
                                         "schedule": crontab(minute=11, hour=4)}
+    # Per-tenant usage figures, one row per tenant per day (tenants/plans/collect.py).
+    schedule["tenants-usage-collect"] = {"task": "tenants.usage_collect",
+                                         "schedule": crontab(minute=7)}
     return schedule
 
 

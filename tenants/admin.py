@@ -5,7 +5,7 @@ the schema name) is never editable anywhere."""
 
 from django.contrib import admin
 
-from tenants.models import Domain, Tenant
+from tenants.models import Domain, Plan, Tenant
 
 
 class DomainInline(admin.TabularInline):
@@ -53,3 +53,12 @@ class DomainAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Raw edits of the plans (superusers); a tenant's plan changes through the console's
+    "Plan & usage" panel, the operator API or the CLI, which audit it."""
+
+    list_display = ["slug", "name", "members", "products", "employees",
+                    "api_requests_per_minute", "storage_mb", "is_default", "position"]

@@ -66,6 +66,8 @@ class ProvisionSerializer(StrictFieldsMixin, serializers.Serializer):
                                            max_length=128)
     domains = serializers.ListField(child=serializers.CharField(max_length=253),
                                     required=False, max_length=20)
+    plan = serializers.CharField(required=False, max_length=40,
+                                 help_text="A plan's slug (GET /plans); default: the default plan.")
 
 
 class TenantUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -128,7 +130,7 @@ class TenantListView(OperatorView):
         # The pipeline's own validation step, without side effects.
         validate_request(ProvisionContext(request=ProvisionRequest(
             slug=data["slug"], name=data["name"], owner_email=data["owner_email"],
-            domains=data.get("domains", []))))
+            domains=data.get("domains", []), plan=data.get("plan"))))
         return _queued(operator_job_queue(provision_tenant, kind="provision",
                                           target=data["slug"], **data),
                        kind="provision", slug=data["slug"])

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tenants import api, audit_api, cluster_api, domain_api, fleet_api
+from tenants import api, audit_api, cluster_api, domain_api, fleet_api, plans_api
 
 # The operator API's own schema: only its routes, under its own title (the tenant API's schema
 # is served on tenant hosts). Operators only, as the API itself.
@@ -55,4 +55,11 @@ urlpatterns = [
          name="operator-tenant-audit"),
     path("tenants/<slug:slug>/impersonations", audit_api.ImpersonationsView.as_view(),
          name="operator-tenant-impersonations"),
+    path("plans", plans_api.PlanListView.as_view(), name="operator-plans"),
+    path("tenants/<slug:slug>/plan", plans_api.TenantPlanView.as_view(),
+         name="operator-tenant-plan"),
+    path("tenants/<slug:slug>/features/<str:feature>", plans_api.TenantFeatureView.as_view(),
+         name="operator-tenant-feature"),
+    path("tenants/<slug:slug>/usage", plans_api.TenantUsageView.as_view(),
+         name="operator-tenant-usage"),
 ]

@@ -8,8 +8,10 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants import deletion, observability, signals
+        from tenants.plans import limits
 
         deletion.install()
+        limits.install()
         observability.install_celery_signals()
         post_migrate.connect(signals.migrate_template_after_public, sender=self,
                              dispatch_uid="tenants_migrate_template_after_public")

@@ -41,6 +41,12 @@ class Tenant(TenantMixin):
     # When the tenant last served a request, written at most once per
     # TENANT_ACTIVITY_WRITE_SECONDS per process (tenants/activity.py), never once per request.
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The plan sets the tenant's limits and features (tenants/plans/); None reads as the default
+    # plan (a row written before plans existed). Per-tenant feature overrides win over the plan:
+    # {"<feature>": true|false}. Both are read with the row by the router, so they cost no query.
+    plan = models.ForeignKey("tenants.Plan", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="tenants")
+    feature_overrides = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,3 +141,4 @@ class Domain(DomainMixin):
 
 # The fleet's bookkeeping (migration runs, the schema pool) lives in its own module.
 from tenants.fleet.models import FleetRun, FleetRunTenant, PoolSchema  # noqa: E402, F401
+from tenants.plan_models import Plan, TenantUsage  # noqa: E402, F401

@@ -33,7 +33,7 @@ from django_tenants.utils import schema_context, schema_exists
 from tenant_apps.core.errors import Conflict, InvalidInput
 from tenants.domains import domains_check_free, domains_lock
 from tenants.locks import run_in_progress, run_lock
-from tenants.models import Domain, Tenant, TenantState
+from tenants.models import Domain, Plan, Tenant, TenantState
 from tenants.schema.create import schema_create, schema_drop
 from tenants.slugs import schema_name_for_slug, validate_tenant_slug
 
@@ -60,6 +60,7 @@ class ProvisionRequest:
     # The origin of the tenant's host for the owner's link (``http://initech.localhost:8000``);
     # None: ``tenant_origin`` from the settings. Self-serve sign-up passes the public host's.
     link_origin: str | None = None
+    plan: str | None = None  # a plan's slug; None: the default plan (tenants/plans/)
 
 
 @dataclass
@@ -83,6 +84,9 @@ def validate_request(ctx: ProvisionContext) -> None:
         validate_email(req.owner_email)
     except ValidationError:
         errors["owner_email"] = ["Enter a valid email address."]
+    if req.plan is not None and not Plan.objects.filter(slug=req.plan).exists():
+        known = ", ".join(Plan.objects.values_list("slug", flat=True))
+        errors["plan"] = [f"Unknown plan '{req.plan}'. Plans: {known}."]
     if errors:
         raise InvalidInput(fields=errors)
     registration_check_free(slug=req.slug, domains=req.domains, resuming=ctx.tenant is not None)
@@ -147,11 +151,19 @@ def _create_row(ctx: ProvisionContext) -> None:
         ctx.tenant = Tenant.objects.create(
             slug=req.slug, name=req.name.strip(), schema_name=schema_name_for_slug(req.slug),
             state=TenantState.PROVISIONING, owner_email=req.owner_email,
+            plan=_requested_plan(req),
             provisioning_request={"owner_email": req.owner_email, "domains": req.domains,
                                   "schema_method": req.schema_method,
                                   "owner_password_hash": password_hash},
         )
         domains_create(tenant=ctx.tenant, custom=[])
+
+
+def _requested_plan(req: ProvisionRequest) -> Plan | None:
+    """The plan asked for, else the default one (validated already)."""
+    if req.plan is not None:
+        return Plan.objects.get(slug=req.plan)
+    return Plan.objects.filter(is_default=True).first()
 
 
 def _create_schema(ctx: ProvisionContext) -> None:
@@ -274,14 +286,16 @@ def tenant_provision(*, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
                      schema_method: str | None = None, resume: bool = False,
                      progress: Callable[[str, int, int], None] | None = None,
-                     link_origin: str | None = None) -> ProvisionContext:
+                     link_origin: str | None = None,
+                     plan: str | None = None) -> ProvisionContext:
     """Run the pipeline. With ``resume=True`` an existing tenant in state ``provisioning`` is
     carried on from the step after its last completed one. Returns the context (tenant, the
     owner's invitation link). A new tenant without an explicit password or schema method
     claims a ready schema from the pool when there is one."""
     request = ProvisionRequest(slug=slug, name=name, owner_email=owner_email.strip().lower(),
                                owner_password=owner_password, domains=list(domains or []),
-                               schema_method=schema_method, link_origin=link_origin)
+                               schema_method=schema_method, link_origin=link_origin,
+                               plan=plan)
     ctx = ProvisionContext(request=request, progress=progress)
     done: set[str] = set()
     if resume:
@@ -328,7 +342,7 @@ def _provision_from_pool(ctx: ProvisionContext) -> bool:
             ctx.tenant = Tenant.objects.create(
                 slug=req.slug, name=req.name.strip(), schema_name=schema_name,
                 state=TenantState.ACTIVE, provisioning_step="activate",
-                owner_email=req.owner_email)
+                owner_email=req.owner_email, plan=_requested_plan(req))
             domains_create(tenant=ctx.tenant, custom=req.domains)
             with schema_context(schema_name):
                 _owner_create_in_schema(ctx)

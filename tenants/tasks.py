@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def provision_tenant(self, *, slug: str, name: str, owner_email: str,
                      owner_password: str | None = None, domains: list[str] | None = None,
                      resume: bool = False, actor: dict | None = None,
-                     link_origin: str | None = None) -> dict:
+                     link_origin: str | None = None, plan: str | None = None) -> dict:
     def progress(step: str, index: int, total: int) -> None:
         if self.request.id:
             self.update_state(state="PROGRESS",
@@ -38,7 +38,7 @@ def provision_tenant(self, *, slug: str, name: str, owner_email: str,
     with acting_as(task_actor(actor)):
         ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
                                owner_password=owner_password, domains=domains, resume=resume,
-                               progress=progress, link_origin=link_origin)
+                               progress=progress, link_origin=link_origin, plan=plan)
     # The owner sets a password through the invitation link (never a password here), which
     # was also e-mailed to them.
     return {"slug": ctx.tenant.slug, "state": ctx.tenant.state,
@@ -161,3 +161,30 @@ def find_workspaces(*, email: str, scheme: str, port: str) -> int:
     from tenants.workspaces_find import workspaces_email_send
 
     return workspaces_email_send(email=email, scheme=scheme, port=port)
+@shared_task(name="tenants.usage_collect", acks_late=True, ignore_result=True)
+def usage_collect_fan_out() -> int:
+    """Beat's hourly usage run: one ``tenants.usage_collect_batch`` per batch of tenants, for
+    today; in the first hour of a day, for yesterday too (its last hour of API requests)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.plans.collect import usage_batches
+
+    today = timezone.now().date()
+    days = [today, today - timedelta(days=1)] if timezone.now().hour == 0 else [today]
+    batches = usage_batches()
+    for day in days:
+        for ids in batches:
+            usage_collect_batch.delay(tenant_ids=ids, day=day.isoformat())
+    return len(batches) * len(days)
+
+
+@shared_task(name="tenants.usage_collect_batch", acks_late=True, ignore_result=True)
+def usage_collect_batch(*, tenant_ids: list[int], day: str) -> int:
+    from datetime import date
+
+    from tenants.plans.collect import usage_collect
+
+    return usage_collect(tenants=Tenant.objects.filter(pk__in=tenant_ids),
+                         day=date.fromisoformat(day))

@@ -98,6 +98,9 @@ PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 # Seconds a web process may serve a cached host -> tenant route before checking Redis for changes.
 TENANT_ROUTING_CHECK_SECONDS = env.float("TENANT_ROUTING_CHECK_SECONDS", default=1.0)
+# Count each tenant API request for the usage figures (three Redis commands on the rate limiter's
+# round trip: tenant_apps/core/usage_counters.py). Off only to measure its cost (bench/usage.py).
+USAGE_COUNT_REQUESTS = env.bool("USAGE_COUNT_REQUESTS", default=True)
 # ...and at most this often reads a fingerprint of the registry from the database (one small
 # query), so that a change whose Redis invalidation was lost (the process died right after its
 # commit) still reaches every process.

@@ -18,6 +18,7 @@ SECTIONS: list[Section] = [
     Section("Tenants", "console:tenants", "/console/tenants/"),
     Section("Cluster", "console:cluster", "/console/cluster/"),
     Section("Audit log", "console:audit", "/console/audit/"),
+    Section("Plans", "console:plans", "/console/plans/"),
 ]
 
 

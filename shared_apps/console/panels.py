@@ -13,6 +13,7 @@ TENANT_PANELS: list[str] = [
     "shared_apps.console.cluster_pages.tenant_placement_panel",
     "shared_apps.console.audit_pages.tenant_audit_panel",
     "shared_apps.console.audit_pages.tenant_support_panel",
+    "shared_apps.console.plan_pages.tenant_plan_panel",
 ]
 
 

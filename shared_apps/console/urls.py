@@ -12,4 +12,5 @@ urlpatterns = [
     path("tenants/", include("shared_apps.console.tenant_pages")),
     path("cluster/", include(cluster_pages.urlpatterns)),
     path("audit/", include(audit_pages)),
+    path("plans/", include("shared_apps.console.plan_urls")),
 ]

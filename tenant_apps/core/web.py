@@ -19,6 +19,8 @@ from django.views.decorators.cache import never_cache
 from tenant_apps.core.contract import tenant_app_contracts
 from tenant_apps.core.errors import InvalidInput, NotFound, PlatformError
 from tenant_apps.core.forms import ApiKeyForm, TwoFactorPolicyForm, WorkspaceSettingsForm
+from tenant_apps.core.limits import current_limits
+from tenant_apps.core.limits_overview import limits_overview
 from tenant_apps.core.models import ApiKey, Job, JobStatus
 from tenant_apps.core.pages import can, page, show_errors, workspace
 from tenant_apps.core.roles import Role
@@ -63,8 +65,9 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect("web-settings")
     policy = TwoFactorPolicyForm(initial={"require_two_factor": current.require_two_factor})
-    return render(request, "tenant/settings.html", {"form": form, "policy": policy,
-                                                    "settings_row": current})
+    return render(request, "tenant/settings.html", {
+        "form": form, "policy": policy, "settings_row": current, "plan": current_limits(),
+        "limits": limits_overview(), "features": sorted(current_limits().features)})
 
 
 @page(Role.OWNER)

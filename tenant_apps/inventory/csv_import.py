@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower, Substr
 
 from tenant_apps.core.errors import Conflict, InvalidInput, PlatformError
+from tenant_apps.core.limits import QuotaExceeded, quota_check, storage_check
 from tenant_apps.core.models import Job
 from tenant_apps.core.services.jobs import JobFailed, Progress
 from tenant_apps.inventory.models import (
@@ -305,7 +306,15 @@ def _import_products(job: Job, progress: Progress, report: Report) -> dict:
                 wanted.setdefault(values["category"].lower(), values["category"])
         if index % PROGRESS_EVERY == 0:
             progress(index, total)
+    new_products = sum(1 for key in seen_skus if key not in existing)
     del seen_skus, seen_barcodes, barcodes
+    if new_products and not report.error_count:
+        # The plan's limits, for the whole file at once: it is written all or nothing.
+        try:
+            storage_check()
+            quota_check("products", used=len(existing), adding=new_products)
+        except QuotaExceeded as exc:
+            report.add(1, "", f"The file adds {new_products:,} products. {exc.message}")
     if report.error_count:
         return {}
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from tenant_apps.attendance.models import Employee, Shift, ShiftAssignment, Site
 from tenant_apps.attendance.services.locks import locked
 from tenant_apps.core.errors import Conflict, InvalidInput
+from tenant_apps.core.limits import quota_check, storage_check
 from tenant_apps.core.services.model_writes import model_delete, model_save, model_update
 
 SITE_FIELDS = ("name", "latitude", "longitude", "radius_m", "time_zone")
@@ -40,8 +41,11 @@ def site_delete(*, site: Site) -> None:
                                 "it cannot be deleted.")
 
 
+@transaction.atomic  # the quota's lock is held until the row is in
 def employee_create(*, code: str, name: str, email: str = "", user=None,
                     default_site: Site | None = None, active: bool = True) -> Employee:
+    storage_check()
+    quota_check("employees", used=Employee.objects.count)
     return model_save(Employee(code=code, name=name, email=email, user=user,
                                default_site=default_site, active=active))
 

@@ -12,6 +12,11 @@ entries at 6000/min, twice per request (tenant and key) — and two concurrent r
 read the old list, so limits leak under load. Here each request is one pipelined ``INCR`` +
 ``EXPIRE``: constant cost, exact under concurrency. The price is the fixed window's edge: a
 caller can spend one window's budget at its end and the next one's at the start of the next.
+
+The tenant's rate comes from its plan (``api_requests_per_minute``, tenant_apps/core/limits.py);
+the setting is the platform's ceiling, protecting the shared servers: the stricter one applies.
+The tenant throttle's pipeline also counts the request for the usage figures
+(tenant_apps/core/usage_counters.py), so counting costs no extra round trip.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+
+from tenant_apps.core.limits import current_limits
+from tenant_apps.core.usage_counters import usage_count_request
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +70,22 @@ class WindowRateThrottle(BaseThrottle):
     def ident(self, request) -> str | None:
         raise NotImplementedError
 
+    def rate(self) -> tuple[int, int] | None:
+        """(requests, seconds), or None for no limit."""
+        rate = self.THROTTLE_RATES.get(self.scope)
+        return parse_rate(rate) if rate else None
+
+    def count_usage(self, pipe, schema: str, now: float) -> None:
+        """Queue extra commands on the limiter's pipeline (the tenant throttle counts usage)."""
+
     def _window(self, request) -> tuple[str, int, int, int] | None:
         """(counter key, limit, duration, seconds to reset) of the current window, or None
         when this limit does not apply to the request."""
         ident = self.ident(request)
-        rate = self.THROTTLE_RATES.get(self.scope)
-        if ident is None or not rate:
+        rate = self.rate() if ident is not None else None
+        if rate is None:
             return None
-        limit, duration = parse_rate(rate)
+        limit, duration = rate
         now = time.time()
         window = int(now // duration)
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
@@ -101,7 +117,8 @@ class WindowRateThrottle(BaseThrottle):
             pipe = _redis().pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, duration + 1)
-            count, _ = pipe.execute()
+            self.count_usage(pipe, getattr(connection, "schema_name", "public"), time.time())
+            count = pipe.execute()[0]
         except redis.RedisError:
             # Failing open: an outage of the limiter must not become an outage of the API.
             logger.warning("Rate limiter unavailable; letting the request through")
@@ -127,6 +144,19 @@ class TenantRateThrottle(WindowRateThrottle):
 
     def ident(self, request) -> str | None:
         return "all" if getattr(request, "tenant", None) is not None else None
+
+    def rate(self) -> tuple[int, int] | None:
+        ceiling = super().rate()
+        per_minute = current_limits().api_requests_per_minute
+        if per_minute is None:
+            return ceiling
+        if ceiling is None or per_minute / 60 < ceiling[0] / ceiling[1]:
+            return per_minute, 60
+        return ceiling
+
+    def count_usage(self, pipe, schema: str, now: float) -> None:
+        if settings.USAGE_COUNT_REQUESTS:
+            usage_count_request(pipe, schema=schema, now=now)
 
 
 class ApiKeyRateThrottle(WindowRateThrottle):

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tenant_apps.core.actor import Actor, current_actor
 from tenant_apps.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tenant_apps.core.limits import quota_check
 from tenant_apps.core.mail import invitation_email_send
 from tenant_apps.core.models import Invitation
 from tenant_apps.core.roles import Role, role_at_least
@@ -53,12 +54,32 @@ class SentInvitation:
     emailed: bool
 
 
-@transaction.atomic
+def members_count(*, excluding_email: str = "") -> int:
+    """Active accounts of the tenant: the plan's ``members`` quota counts these."""
+    users = get_user_model().objects.filter(is_active=True)
+    return users.exclude(email__iexact=excluding_email).count() if excluding_email \
+        else users.count()
+
+
+def _seats_taken(*, email: str) -> int:
+    """Members and open invitations to people who are not members yet, leaving ``email`` out:
+    an invitation holds a seat until it is used or expires, so that accepting it never fails."""
+    active_emails = get_user_model().objects.filter(is_active=True).values("email")
+    pending = (Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True,
+                                         expires_at__gt=timezone.now())
+               .exclude(email__iexact=email).exclude(email__in=active_emails)
+               .values("email").distinct().count())
+    return members_count(excluding_email=email) + pending
+
+
+@transaction.atomic  # the quota's lock is held until the invitation is in
 def invitation_create(*, email: str, role: str, invited_by=None) -> tuple[Invitation, str]:
     """A new invitation and its raw token (never stored; put it in the link). No role check:
     callers that act for a person use ``invitation_invite``."""
     if role not in Role.values:
         raise InvalidInput(fields={"role": [f"Unknown role {role!r}."]})
+    email = email.strip().lower()
+    quota_check("members", used=lambda: _seats_taken(email=email))
     raw_token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email.strip().lower(), role=role, token_hash=hash_token(raw_token),
@@ -171,6 +192,8 @@ def invitation_accept(*, raw_token: str, password: str, full_name: str = ""):
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise NotFound(INVALID_LINK, code="invitation_invalid")
+    # Seats were counted when inviting; a plan lowered since then is enforced here.
+    quota_check("members", used=lambda: members_count(excluding_email=invitation.email))
     User = get_user_model()
     user = User.objects.filter(email__iexact=invitation.email).first()
     if user is None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from tenant_apps.core.events import event_emit
+from tenant_apps.core.limits import quota_check, storage_check
 from tenant_apps.core.services.model_writes import model_delete, model_save, model_update
 from tenant_apps.inventory.events import product_event
 from tenant_apps.inventory.models import Category, Product, Warehouse
@@ -44,6 +45,8 @@ def category_delete(*, category: Category) -> None:
 # Atomic: the integration event is written with the change or not at all.
 @transaction.atomic
 def product_create(**fields: Any) -> Product:
+    storage_check()
+    quota_check("products", used=Product.objects.count)
     product = model_save(Product(**fields), unique_messages=PRODUCT_UNIQUE)
     event_emit("product.created", product_event(product))
     return product

@@ -1,8 +1,9 @@
-"""``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|nodes|move|
-rebalance|audit|impersonate``: the operators' command line (``nodes``, ``move`` and ``rebalance``
-on Citus only: docs/scaling.md; ``audit`` and ``impersonate``: docs/audit.md). Every action calls
-the same service as the console and the operator API, and is audited as ``cli:<login>`` (the
-operating-system user running the command)."""
+"""``manage.py tenant create|list|show|suspend|activate|archive|restore|delete|domains|plans|plan|
+feature|usage|nodes|move|rebalance|audit|impersonate``: the operators' command line (``nodes``,
+``move`` and ``rebalance`` on Citus only: docs/scaling.md; plans, features and usage:
+docs/plans.md; ``audit`` and ``impersonate``: docs/audit.md). Every action calls the same service
+as the console and the operator API, and is audited as ``cli:<login>`` (the operating-system user
+running the command)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                             help="How to create the schema (default: TENANT_SCHEMA_METHOD).")
         create.add_argument("--resume", action="store_true",
                             help="Carry on an interrupted provisioning of SLUG.")
+        create.add_argument("--plan", default=None,
+                            help="The tenant's plan (default: the default plan).")
 
         listing = sub.add_parser("list", help="List tenants as a table.")
         listing.add_argument("--state", choices=["provisioning", "active", "suspended",
@@ -120,6 +123,22 @@ class Command(BaseCommand):
         impersonate.add_argument("--scheme", default="https", choices=["http", "https"])
         impersonate.add_argument("--port", default=None, help="The tenant host's port, if "
                                  "not the scheme's (make run: 8000).")
+        sub.add_parser("plans", help="List the plans: limits, features, tenants on each.")
+        plan = sub.add_parser("plan", help="Show a tenant's plan, limits and features; with "
+                              "PLAN, move the tenant to it (audited).")
+        plan.add_argument("slug")
+        plan.add_argument("plan", nargs="?", default=None)
+        feature = sub.add_parser("feature", help="Override a feature for one tenant (on/off), "
+                                 "or let its plan decide again (plan). Audited.")
+        feature.add_argument("slug")
+        feature.add_argument("feature")
+        feature.add_argument("value", choices=["on", "off", "plan"])
+        usage = sub.add_parser("usage", help="A tenant's usage: members, rows, storage, API "
+                               "requests and jobs per day, last activity.")
+        usage.add_argument("slug")
+        usage.add_argument("--days", type=int, default=7, help="Days of history (default 7).")
+        usage.add_argument("--collect", action="store_true",
+                           help="Measure now instead of showing the last collected figures.")
 
         delete = sub.add_parser("delete", help="Delete a tenant and ALL its data.")
         delete.add_argument("slug")
@@ -137,14 +156,15 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _create(self, *, slug, name, owner_email, owner_password, domains, method, resume,
-                **_):
+                plan=None, **_):
         def progress(step: str, index: int, total: int) -> None:
             if self.verbosity >= 1:
                 self.stdout.write(f"  [{index}/{total}] {step}")
 
         ctx = tenant_provision(slug=slug, name=name, owner_email=owner_email,
                                owner_password=owner_password, domains=domains,
-                               schema_method=method, resume=resume, progress=progress)
+                               schema_method=method, resume=resume, progress=progress,
+                               plan=plan)
         domain = ctx.tenant.domains.get(is_primary=True).domain
         self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' is active at {domain}"))
         self.stdout.write(f"Owner: {owner_email}")
@@ -227,6 +247,70 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{domain} is now the primary domain of "
                                                  f"'{slug}'."))
         return None
+    def _plans(self, **_):
+        from tenants.plan_models import LIMIT_FIELDS
+        from tenants.plans.selectors import plan_list
+
+        header = ("PLAN", "NAME", *(f.upper() for f in LIMIT_FIELDS), "TENANTS", "FEATURES")
+        rows = [(p.slug + (" *" if p.is_default else ""), p.name,
+                 *(_limit(getattr(p, f)) for f in LIMIT_FIELDS), str(p.tenant_count),
+                 ", ".join(p.features)) for p in plan_list()]
+        self._table(header, rows)
+        self.stdout.write("* the default plan of new tenants")
+
+    def _plan(self, *, slug, plan, **_):
+        from tenants.plans.services import tenant_plan_change
+        from tenants.plans_api import tenant_plan_body
+        from tenants.selectors import tenant_get
+
+        if plan is not None:
+            with _cli_actor():
+                tenant_plan_change(slug=slug, plan=plan)
+            self.stdout.write(self.style.SUCCESS(f"Tenant '{slug}' is on plan '{plan}'."))
+        body = tenant_plan_body(tenant_get(slug=slug))
+        self.stdout.write(f"Plan: {body['plan']}")
+        for name, value in body["limits"].items():
+            self.stdout.write(f"  {name}: {_limit(value)}")
+        overrides = ", ".join(f"{k}={'on' if v else 'off'}"
+                              for k, v in sorted(body["feature_overrides"].items()))
+        self.stdout.write(f"Features: {', '.join(body['features']) or '(none)'}")
+        self.stdout.write(f"Overrides: {overrides or '(none)'}")
+
+    def _feature(self, *, slug, feature, value, **_):
+        from tenants.plans.services import tenant_feature_override
+
+        enabled = {"on": True, "off": False, "plan": None}[value]
+        with _cli_actor():
+            tenant_feature_override(slug=slug, feature=feature, enabled=enabled)
+        self.stdout.write(self.style.SUCCESS(
+            f"Feature '{feature}' of '{slug}': " + ("as its plan says" if enabled is None
+                                                    else value)))
+
+    def _usage(self, *, slug, days, collect, **_):
+        from tenants.plans.collect import usage_collect
+        from tenants.plans.selectors import tenant_usage_history
+        from tenants.selectors import tenant_get
+
+        if not 1 <= days <= 366:
+            raise CommandError("--days must be from 1 to 366.")
+        tenant = tenant_get(slug=slug)
+        history = list(tenant_usage_history(tenant=tenant, days=days))
+        if collect or not history:
+            usage_collect(tenants=[tenant])
+            history = list(tenant_usage_history(tenant=tenant, days=days))
+        latest = history[0]
+        self.stdout.write(f"Tenant '{slug}' on {latest.day} (collected "
+                          f"{latest.collected_at:%Y-%m-%d %H:%M} UTC)")
+        self.stdout.write(f"  members: {latest.members}")
+        for name, count in sorted(latest.rows.items()):
+            self.stdout.write(f"  {name}: {count}")
+        self.stdout.write(f"  storage: {latest.schema_bytes / 1024 / 1024:.1f} MB")
+        seen = latest.last_activity_at
+        self.stdout.write(f"  last activity: {seen:%Y-%m-%d %H:%M} UTC" if seen
+                          else "  last activity: never")
+        self._table(("DAY", "API REQUESTS", "JOBS", "MEMBERS", "STORAGE MB"),
+                    [(str(u.day), str(u.api_requests), str(u.jobs), str(u.members),
+                      f"{u.schema_bytes / 1024 / 1024:.1f}") for u in history])
 
     def _domains_list(self, *, slug):
         rows = [(d.domain, "primary" if d.is_primary else "", d.status)
@@ -339,6 +423,10 @@ def _login() -> str:
 def _cli_actor():
     """Audit entries written by this command name the operator's login."""
     return acting_as(Actor(f"cli:{_login()}"))
+
+
+def _limit(value: int | None) -> str:
+    return "unlimited" if value is None else f"{value:,}"
 
 
 def _note(tenant) -> str:
