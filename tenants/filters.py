@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from tenant_apps.core.api.filters import StrictFilterSet
 from tenant_apps.core.errors import InvalidInput
-from tenants.models import Tenant, TenantState
+from tenants.models import Plan, Tenant, TenantState
 
 SEARCH_MAX_LENGTH = 200
 ORDERINGS = ("slug", "name", "state", "created_at", "last_activity_at")
@@ -22,7 +22,9 @@ class TenantFilter(StrictFilterSet):
                                           "e-mail (case-insensitive).")
     ordering = filters.OrderingFilter(fields=ORDERINGS, help_text=(
         "One of " + ", ".join(ORDERINGS) + "; prefix - for descending."))
-    # The plans app adds ``plan`` here (a filter on Tenant.plan) when it adds the field.
+    plan = filters.ChoiceFilter(field_name="plan__slug", choices=lambda: list(
+        Plan.objects.order_by("position", "slug").values_list("slug", "name")),
+        help_text="A plan's slug (GET plans).")
 
     class Meta:
         model = Tenant

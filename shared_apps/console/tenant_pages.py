@@ -25,7 +25,7 @@ from tenants.archive.services import archive_check, recorded_archive
 from tenants.domains import domain_add, domain_instructions, domain_remove, domain_set_primary
 from tenants.filters import tenants_filtered
 from tenants.jobs import operator_job_get, operator_job_queue, operator_jobs_for_tenant
-from tenants.models import Tenant, TenantState
+from tenants.models import Plan, Tenant, TenantState
 from tenants.provisioning import STEPS, ProvisionContext, ProvisionRequest, validate_request
 from tenants.selectors import tenant_get
 from tenants.services import tenant_activate, tenant_delete, tenant_delete_check, tenant_suspend
@@ -72,7 +72,7 @@ def tenant_list_page(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     error = None
     try:
-        tenants = tenants_filtered(params).prefetch_related("domains")
+        tenants = tenants_filtered(params).select_related("plan").prefetch_related("domains")
     except PlatformError as exc:
         error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
         tenants = Tenant.objects.none()
@@ -80,7 +80,9 @@ def tenant_list_page(request: HttpRequest) -> HttpResponse:
     rows = [{"tenant": t, "usage": _usage_summary(t)} for t in page_obj]
     context = {"rows": rows, "page_obj": page_obj, "error": error,
                "q": request.GET.get("search", ""), "state": request.GET.get("state", ""),
-               "states": TenantState.choices, "hx_target": "#rows"}
+               "states": TenantState.choices, "plan": request.GET.get("plan", ""),
+               "plans": Plan.objects.order_by("position", "slug").values_list("slug", "name"),
+               "hx_target": "#rows"}
     template = ("console/tenants/_rows.html" if request.headers.get("HX-Request")
                 else "console/tenants/list.html")
     return render(request, template, context, status=400 if error else 200)

@@ -69,6 +69,18 @@ def test_the_list_searches_filters_sorts_and_pages(console):
     assert b"<html" not in partial.content and b"/console/tenants/acme/" in partial.content
 
 
+def test_the_list_shows_and_filters_by_plan(console):
+    from tenants.plans.services import tenant_plan_change
+
+    tenant_plan_change(slug="globex", plan="business")
+    on_business = console.get("/console/tenants/?plan=business").content.decode()
+    assert "/console/tenants/globex/" in on_business
+    assert "/console/tenants/acme/" not in on_business and "Business" in on_business
+    assert console.get("/console/tenants/?plan=gold").status_code == 400
+    api = console.get("/api/operator/v1/tenants?plan=business").json()
+    assert [t["slug"] for t in api["results"]] == ["globex"]
+
+
 def test_the_list_pages_by_25(console, monkeypatch):
     from shared_apps.console import tenant_pages
 
