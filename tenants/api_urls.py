@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tenants import api, audit_api, cluster_api, domain_api, fleet_api, plans_api
+from tenants.operator_auth import OPERATOR_AUTHENTICATION
 
 # The operator API's own schema: only its routes, under its own title (the tenant API's schema
 # is served on tenant hosts). Operators only, as the API itself.
@@ -17,8 +18,10 @@ _SCHEMA_SETTINGS = {
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(
         urlconf="tenants.api_schema_urls", custom_settings=_SCHEMA_SETTINGS,
+        authentication_classes=OPERATOR_AUTHENTICATION,
         permission_classes=[api.IsOperator]), name="operator-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="operator-schema",
+                                                 authentication_classes=OPERATOR_AUTHENTICATION,
                                                  permission_classes=[api.IsOperator]),
          name="operator-docs"),
     path("tenants", api.TenantListView.as_view(), name="operator-tenants"),

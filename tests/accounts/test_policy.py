@@ -115,7 +115,7 @@ def test_operators_sign_in_through_allauth_on_the_public_host(db):
     client = Client(HTTP_HOST="localhost", REMOTE_ADDR=fresh_ip())
     assert b"Sign Up Closed" in client.get("/accounts/signup/").content  # none here either
     console = client.get("/console/", follow=True)
-    assert console.redirect_chain[-1][0] == "/accounts/login/?next=%2Fconsole%2F"
+    assert console.redirect_chain[-1][0] == "/accounts/login/?next=/console/"
     assert b'name="login"' in console.content
     signed_in = client.post("/accounts/login/?next=/console/",
                             {"login": "ops@platform.test", "password": "ops-pass-123"})

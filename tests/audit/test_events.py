@@ -72,11 +72,12 @@ def test_csv_imports(client_for, in_tenant, django_capture_on_commit_callbacks):
 def test_sign_ins_and_failures_on_a_tenant_host(make_user, in_tenant):
     user = make_user("acme", role="member", password="right-pass-123")
     client = TenantClient("acme")
-    assert client.post("/login/", {"username": user.email, "password": "wrong"}).status_code == 200
+    assert client.post("/accounts/login/", {"login": user.email,
+                                            "password": "wrong"}).status_code == 200
     failed = _one(in_tenant, "auth.sign_in_failed")
     assert (failed.actor, failed.target) == ("anonymous", user.email)
-    assert client.post("/login/", {"username": user.email,
-                                   "password": "right-pass-123"}).status_code == 302
+    assert client.post("/accounts/login/", {"login": user.email,
+                                            "password": "right-pass-123"}).status_code == 302
     signed_in = _one(in_tenant, "auth.sign_in")
     assert (signed_in.actor, signed_in.actor_id) == (user.email, user.pk)
     assert not PlatformAuditEntry.objects.filter(target=user.email).exists()
@@ -86,8 +87,9 @@ def test_operator_sign_ins_go_to_the_platform_log(db):
     User.objects.create_user(email="ops@platform.test", password="a-long-pass-123",
                              is_staff=True)
     client = Client(HTTP_HOST="localhost")
-    client.post("/login/", {"username": "ops@platform.test", "password": "nope"})
-    client.post("/login/", {"username": "ops@platform.test", "password": "a-long-pass-123"})
+    client.post("/accounts/login/", {"login": "ops@platform.test", "password": "nope"})
+    client.post("/accounts/login/", {"login": "ops@platform.test",
+                                     "password": "a-long-pass-123"})
     # (Filtered: tests with committed data may leave entries that cannot be deleted.)
     assert list(PlatformAuditEntry.objects.filter(target="ops@platform.test").order_by("id")
                 .values_list("action", "target")) == [

@@ -121,7 +121,7 @@ def test_never_while_the_owner_has_switched_support_access_off(operator, in_tena
     with in_tenant("acme"):
         workspace_support_access_set(enabled=False)
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"].startswith("/login")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert client.get("/").status_code == 302
     connection.set_schema_to_public()
     end = PlatformAuditEntry.objects.get(action="impersonation.end", actor=OPERATOR)

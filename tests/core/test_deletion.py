@@ -26,8 +26,8 @@ def test_deleting_a_tenant_user_leaves_public_admin_log_alone(db, make_user):
     with schema_context("t_acme"):
         # A tenant user with the same primary key as the operator.
         User.objects.filter(pk=operator.pk).delete()
-        twin = User.objects.create_user(email="twin@acme.test", password="x-pass-12345")
-        User.objects.filter(pk=twin.pk).update(id=operator.pk)
+        User.objects.create_user(email="twin@acme.test", password="x-pass-12345",
+                                 id=operator.pk)
         User.objects.get(pk=operator.pk).delete()
         assert not User.objects.filter(pk=operator.pk).exists()
     connection.set_schema_to_public()
