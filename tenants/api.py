@@ -111,6 +111,7 @@ LIST_PARAMETERS = [
 
 
 class TenantListView(OperatorView):
+    pagination_class = StandardPagination  # so the schema describes the envelope it answers
     @extend_schema(parameters=LIST_PARAMETERS, responses=TenantSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Tenants, paginated like the tenant API (``count``, ``next``, ``previous``,

@@ -66,6 +66,7 @@ def _tenant(slug: str) -> Tenant:
 
 
 class PlatformAuditView(OperatorView):
+    pagination_class = StandardPagination  # so the schema describes the envelope it answers
     @extend_schema(parameters=FILTER_PARAMETERS,
                    responses=PlatformEntrySerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -73,6 +74,7 @@ class PlatformAuditView(OperatorView):
 
 
 class TenantAuditView(OperatorView):
+    pagination_class = StandardPagination
     @extend_schema(parameters=FILTER_PARAMETERS, responses=TenantEntrySerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         tenant = _tenant(slug)
