@@ -163,7 +163,7 @@ def test_an_invitation_accepted_then_the_member_removed_is_refused_at_once(
         _wait(browser, lambda d: "was removed" in d.page_source, "removal never confirmed")
 
         member.get(f"{base}/team/")  # the very next request
-        assert member.current_url.startswith(f"{base}/login/"), member.current_url
+        assert member.current_url.startswith(f"{base}/accounts/login/"), member.current_url
         assert _status_with_key(live_port, host, raw) == 401
     finally:
         member.quit()
