@@ -54,6 +54,17 @@ def drop_trigger_sql(table: str) -> str:
     return f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"
 
 
+def tenant_drop_trigger_sql(table: str) -> str:
+    """The reverse of ``tenant_trigger_sql``: Citus refuses even ``DROP TRIGGER IF EXISTS`` on a
+    distributed table (and none was created there), so on Citus it does nothing."""
+    return (_TENANT_TRIGGER_BLOCK.replace("<create>", drop_trigger_sql(table))
+            .replace("  SELECT p.oid::regprocedure::text INTO STRICT fn FROM pg_proc p\n"
+                     "   WHERE p.proname = 'audit_append_only'\n"
+                     "     AND p.pronamespace = (SELECT oid FROM pg_namespace "
+                     "WHERE nspname = 'public');\n", "")
+            .replace("' || fn;", "';"))
+
+
 def tenant_trigger_sql(table: str) -> str:
     """The trigger for a tenant schema's table (unqualified: the schema being migrated). The
     function is looked up in the catalog rather than named ``public.``: the same statement is

@@ -4,7 +4,7 @@ any tenant schema is migrated); see tenant_apps/core/audit_immutability.py."""
 
 from django.db import migrations
 
-from tenant_apps.core.audit_immutability import drop_trigger_sql, tenant_trigger_sql
+from tenant_apps.core.audit_immutability import tenant_drop_trigger_sql, tenant_trigger_sql
 
 TABLE = "core_tenantauditentry"
 
@@ -17,5 +17,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(tenant_trigger_sql(TABLE), drop_trigger_sql(TABLE)),
+        migrations.RunSQL(tenant_trigger_sql(TABLE), tenant_drop_trigger_sql(TABLE)),
     ]
