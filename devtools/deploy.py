@@ -393,7 +393,7 @@ def compose_copy(workdir: Path, images: dict[str, str], port: int) -> None:
         "WEB_PORT": str(port),
         # The check drives the operator API as a script signed in with a password; operators'
         # two-factor (on by default in production) is tested by the suite instead
-        # (tests/console/test_console_access.py), with a real TOTP authenticator.
+        # (tests/console/test_console_access.py).
         "OPERATOR_MFA_REQUIRED": "false",
     }
     lines, seen = [], set()
