@@ -160,6 +160,9 @@ def bench_environment(databases: Sequence[str]) -> Iterator[dict[str, str]]:
 
 def django_setup(settings_module: str = "saas_platform.settings.production") -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    # Mail is built and rendered as in production but kept in memory: no SMTP server here, and
+    # a refused connection per provisioning would time the error path.
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     import django
 
     django.setup()

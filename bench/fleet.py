@@ -142,6 +142,10 @@ def _arguments(parser) -> None:
     parser.add_argument("--fill-jobs", type=int, default=1,
                         help="processes provisioning the tenants between the first and last "
                              "100 (default 1: all one at a time)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="also take bench/capacity.py's measurements on the same fleet "
+                             "(routing first vs last, archive/restore, pg_dump, web and Celery "
+                             "backend memory): one fleet build for docs/capacity.md")
     parser.add_argument("--dt-sample", type=int, default=0,
                         help="run django-tenants on this many schemas only and extrapolate "
                              "(default 0: on all)")
@@ -166,7 +170,10 @@ def main() -> None:
         DATABASE_URL=f"postgres://postgres@/{socket_dir}/saas_bench_fleet",
         REDIS_URL=common.with_redis_db(ensure_redis(), common.bench_redis_db("saas_bench_fleet")),
         FLEET_PROBE_MIGRATIONS="fleet_probe_migrations", TENANT_POOL_SIZE="0",
-        BASE_DOMAIN=common.BASE_DOMAIN, LOG_LEVEL="WARNING")
+        BASE_DOMAIN=common.BASE_DOMAIN, LOG_LEVEL="WARNING",
+        TENANT_ARCHIVE_DIR=str(tmp / "archives"))
+    if args.capacity:
+        os.environ["CONN_MAX_AGE"] = "3600"  # as capacity.py: the web process's persistent link
     previous = _migration(package, 1, "initial", None, """
         migrations.CreateModel("Thing", [
             ("id", models.BigAutoField(primary_key=True, serialize=False)),
@@ -255,6 +262,9 @@ def main() -> None:
         _partial(result)
         result.update(_backend_rss(socket_dir))
         result.update(_catalog_size())
+        if args.capacity:
+            _partial(result)
+            _capacity(result, server, socket_dir, tmp, count - POOL_SAMPLES)
     finally:
         connection.close()
         server.cleanup()
@@ -293,8 +303,11 @@ def _backend_rss(socket_dir: str) -> dict:
             if conn is None or served >= limit:
                 if conn is not None:
                     conn.close()
+                # No prepared statements: the same text names a different table per schema
+                # (and django-tenants' sampled AddFields leave the schemas unalike).
                 conn = psycopg.connect(host=socket_dir, user="postgres",
-                                       dbname="saas_bench_fleet", autocommit=True)
+                                       dbname="saas_bench_fleet", autocommit=True,
+                                       prepare_threshold=None)
                 pid = conn.info.backend_pid
                 served = 0
             conn.execute(f'SET search_path = "{schema}"')
@@ -313,6 +326,37 @@ def _backend_rss(socket_dir: str) -> dict:
         common.log(f"backend RSS ({label}): {curve[:: max(1, len(curve) // 10)]}")
     out["backend_rss_mb_max"] = out["backend_rss_mb_max_recycled"]
     return out
+
+
+def _capacity(result: dict, server, socket_dir: str, tmp: Path, fleet_size: int) -> None:
+    """bench/capacity.py's figures on this fleet; a whole-database pg_dump that runs out of
+    lock slots is retried once with max_locks_per_transaction raised to fit (what an operator
+    would have to configure), both reported."""
+    import capacity
+    from django.db import connection
+    from pgserver._commands import pg_ctl
+
+    result.update(capacity._routing("fleet00000", f"fleet{fleet_size - 1:05d}"))
+    _partial(result)
+    result.update(capacity._archive_restore(f"fleet{fleet_size // 2:05d}", tmp / "archives"))
+    _partial(result)
+    result.update(capacity._rotation_rss())
+    _partial(result)
+    dump = capacity._pg_dump(socket_dir, tmp / "whole.dump")
+    result.update(dump)
+    if dump.get("pg_dump_s") is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT (SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'S', "
+                           "'p', 'v', 'm', 'f')), current_setting('max_connections')::int")
+            objects, max_connections = cursor.fetchone()
+        locks = objects // max_connections + 64
+        connection.close()
+        server.psql(f"ALTER SYSTEM SET max_locks_per_transaction = {locks};")
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=120)
+        retry = capacity._pg_dump(socket_dir, tmp / "whole.dump")
+        result["pg_dump_raised_max_locks_per_transaction"] = locks
+        result["pg_dump_raised_s"] = retry.get("pg_dump_s")
+        result["pg_dump_raised_mb"] = retry.get("pg_dump_mb")
 
 
 def _catalog_size() -> dict:
