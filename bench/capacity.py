@@ -119,9 +119,18 @@ def _pg_dump(socket_dir: str, target: Path) -> dict:
     import pgserver
 
     binary = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    # Bounded: with thousands of schemas a whole-database dump can outlast the run's budget;
+    # the figure is then "more than this".
+    limit = float(os.environ.get("BENCH_PG_DUMP_TIMEOUT", "900"))
     started = time.perf_counter()
-    done = subprocess.run([str(binary), "-h", socket_dir, "-U", "postgres", "-Fc", "-f",
-                           str(target), "saas_bench_fleet"], capture_output=True, text=True)
+    try:
+        done = subprocess.run([str(binary), "-h", socket_dir, "-U", "postgres", "-Fc", "-f",
+                               str(target), "saas_bench_fleet"], capture_output=True, text=True,
+                              timeout=limit)
+    except subprocess.TimeoutExpired:
+        target.unlink(missing_ok=True)
+        common.log(f"pg_dump still running after {limit:.0f}s: stopped")
+        return {"pg_dump_s": None, "pg_dump_error": f"not finished after {limit:.0f} s"}
     took = time.perf_counter() - started
     if done.returncode:
         # pg_dump locks every table and sequence in one transaction: past
