@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from tenant_apps.core.links import named_url, object_url
+
 register = template.Library()
 
 # Units counted in whole numbers (as inventory's COUNTABLE_UNITS; a core module cannot import
@@ -74,6 +76,20 @@ def hours(minutes) -> str:
     h, m = divmod(abs(minutes), 60)
     sign = "-" if minutes < 0 else ""
     return f"{sign}{h} h {m:02d} min" if h else f"{sign}{m} min"
+
+
+@register.filter
+def link(pk, name: str) -> str:
+    """``{{ product.pk|link:"inventory:product" }}``: ``{% url %}`` for a row's link, at the
+    cost of a string format (tenant_apps/core/links.py)."""
+    return object_url(name, pk)
+
+
+@register.filter
+def url_of(name: str) -> str:
+    """``{{ entry.url_name|url_of }}``: ``{% url %}`` of a name held in a variable (navigation,
+    tabs), reversed once per process."""
+    return named_url(name)
 
 
 @register.inclusion_tag("ui/field.html")
