@@ -188,7 +188,7 @@ def main() -> None:
         common.log(f"first {len(first)} tenants, cold p50 {statistics.median(first):.0f} ms")
         bulk = range(len(first), max(len(first), fleet_size - SAMPLES))
         if len(bulk):
-            fleet._fill_parallel(bulk, args.fill_jobs)
+            fleet._fill_parallel(bulk, args.fill_jobs, server)
         last = [_provision_one(f"fleet{i:05d}") for i in range(bulk.stop, fleet_size)]
         pooled = []
         with override_settings(TENANT_POOL_SIZE=pool_size):

@@ -23,7 +23,9 @@ package), installed with the test settings, so the real apps' migrations are unt
 At 10,000 tenants a sequential run takes hours on a 2-core machine (provisioning alone ~0.2-0.5 s
 per tenant; django-tenants ~0.25-0.6 s per schema per command), so two options shorten it, both
 reported in the JSON: ``--fill-jobs N`` provisions the tenants between the first and the last
-100 (which are always provisioned one at a time and give the cold p50 figures) from N processes;
+100 (which are always provisioned one at a time and give the cold p50 figures) from N processes,
+with fsync off on the throwaway cluster while they run (on again, after a checkpoint, before
+anything is timed);
 ``--dt-sample N`` runs django-tenants' ``migrate_schemas`` on N of the schemas only and
 extrapolates linearly to the fleet (``dt_*_s`` then say ``dt_sample_tenants``; its per-schema
 cost does not fall with fleet size, so the extrapolation favours django-tenants if anything).
@@ -64,12 +66,34 @@ def _fill_one_slice(slugs: list[str]) -> None:
     connection.close()
 
 
-def _fill_parallel(indexes: range, jobs: int) -> None:
+def _durability(server, on: bool) -> None:
+    """The throwaway cluster's crash safety off while the untimed bulk fill runs (each tenant
+    is ~250 new relation files, and every checkpoint fsyncs each one), back on (and a
+    checkpoint taken) before anything is measured."""
+    value = "on" if on else "off"
+    for name in ("fsync", "synchronous_commit", "full_page_writes"):
+        server.psql(f"ALTER SYSTEM SET {name} = {value};")
+    server.psql("SELECT pg_reload_conf();")
+    if on:
+        server.psql("CHECKPOINT;")
+
+
+def _fill_parallel(indexes: range, jobs: int, server=None) -> None:
     """Provision fleet tenants ``indexes`` from ``jobs`` forked processes (not timed: the cold
     p50 comes from the tenants provisioned one at a time before and after)."""
     from django.db import connections
 
     connections.close_all()
+    if server is not None:
+        _durability(server, on=False)
+    try:
+        _fill_processes(indexes, jobs)
+    finally:
+        if server is not None:
+            _durability(server, on=True)
+
+
+def _fill_processes(indexes: range, jobs: int) -> None:
     slugs = [f"fleet{i:05d}" for i in indexes]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -197,7 +221,7 @@ def main() -> None:
         for i in range(fleet):
             if i in bulk:
                 if i == bulk.start:
-                    _fill_parallel(bulk, args.fill_jobs)
+                    _fill_parallel(bulk, args.fill_jobs, server)
                     result["fill_jobs"] = args.fill_jobs
                 continue
             slug = f"fleet{i:05d}"

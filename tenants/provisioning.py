@@ -48,6 +48,12 @@ class ProvisioningFailed(Exception):
         outcome = "rolled back" if rolled_back else "NOT rolled back (tenant left in provisioning)"
         super().__init__(f"Provisioning failed at step '{step}': {cause}; {outcome}")
 
+    def __reduce__(self):
+        # Rebuilt from its three arguments, not from the message: a failure raised in a
+        # worker process (Celery, a multiprocessing pool) must cross the pickle boundary,
+        # where the default (cls(*self.args)) raised TypeError and lost the error.
+        return (type(self), (self.step, self.cause, self.rolled_back))
+
 
 @dataclass
 class ProvisionRequest:
