@@ -52,6 +52,32 @@ def test_the_list_shows_state_owner_and_activity_and_is_in_the_nav(console):
     assert "owner@acme.test" in body and "Last activity" in body
 
 
+def test_the_list_shows_collected_usage_without_entering_the_schemas(console):
+    """Usage comes from the collector's latest row (one query for the page), not from counting
+    each tenant's tables: the query count does not grow with the tenants listed."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.plan_models import TenantUsage
+
+    acme = Tenant.objects.get(slug="acme")
+    TenantUsage.objects.create(tenant=acme, day=dt.date(2026, 1, 1), members=9,
+                               rows={"inventory.products": 1})
+    TenantUsage.objects.create(tenant=acme, day=dt.date(2026, 1, 2), members=3,
+                               rows={"inventory.products": 1000, "attendance.records": 16})
+    with CaptureQueriesContext(connection) as queries:
+        body = console.get("/console/tenants/?search=acme").content.decode()
+    assert "3 members · 1,016 rows" in body  # the latest day's row
+    assert "9 members" not in body
+    assert not any("inventory_product" in q["sql"] for q in queries.captured_queries)
+    counted = len(queries)
+    with CaptureQueriesContext(connection) as queries:
+        console.get("/console/tenants/")
+    assert len(queries) <= counted + 1  # three tenants cost what one did
+
+
 def test_the_list_searches_filters_sorts_and_pages(console):
     from tenants.services import tenant_suspend
 
