@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from tenants.schema.names import quote
-from tenants.schema.replay import UNSUPPORTED_OBJECTS_SQL
+from tenants.schema.replay import UNSUPPORTED_OBJECTS_SQL, schema_members
 
 _FINGERPRINT_SQL = {
     "tables": """
@@ -65,6 +65,7 @@ def schema_fingerprint(schema_name: str, *, with_rows: bool = True) -> dict[str,
         cursor.execute(f"SET LOCAL search_path = {quote(schema_name)}")
         cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema_name])
         params = {"ns": cursor.fetchone()[0], "schema": schema_name}
+        params.update(schema_members(cursor, params["ns"]))
         for name, sql in _FINGERPRINT_SQL.items():
             cursor.execute(sql, params)
             fingerprint[name] = sorted(cursor.fetchall(), key=repr)
