@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection
 
+from tenant_apps.core.catalog import RELATIONS_OF_CURRENT_SCHEMA
 from tenant_apps.core.errors import Conflict
 
 LIMIT_LABELS = {
@@ -156,9 +157,8 @@ def storage_used_bytes(*, fresh: bool = False) -> int:
         if cached is not None:
             return cached
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                       "WHERE c.relnamespace = (SELECT oid FROM pg_namespace "
-                       "WHERE nspname = current_schema()) "
+        cursor.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "  # noqa: S608 (a constant subquery)
+                       f"WHERE c.oid IN {RELATIONS_OF_CURRENT_SCHEMA} "
                        "AND c.relkind IN ('r', 'm')")
         used = int(cursor.fetchone()[0])
     cache.set(key, used, STORAGE_MEASURE_SECONDS)

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context, schema_exists
 
+from tenant_apps.core.catalog import RELATIONS_OF_NAMED_SCHEMA
 from tenants.distribution import schema_distribute
 from tenants.schema.create import schema_create
 from tenants.schema.names import quote
@@ -28,11 +29,11 @@ def tables(schema: str) -> dict[str, list[str]]:
         cursor.execute(
             """SELECT c.relname, a.attname
                  FROM pg_class c
-                 JOIN pg_namespace n ON n.oid = c.relnamespace
                  JOIN pg_attribute a ON a.attrelid = c.oid
-                WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+                WHERE c.oid IN """ + RELATIONS_OF_NAMED_SCHEMA + """
+                  AND c.relkind IN ('r', 'p')
                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-                ORDER BY c.relname, a.attnum""", [schema])
+                ORDER BY c.relname, a.attnum""", [schema])  # noqa: S608 (constant subquery)
         found: dict[str, list[str]] = {}
         for table, column in cursor.fetchall():
             found.setdefault(table, []).append(column)
@@ -101,8 +102,9 @@ def reset_sequences(schema: str) -> None:
                  FROM pg_class c
                  JOIN pg_namespace n ON n.oid = c.relnamespace
                  JOIN pg_attribute a ON a.attrelid = c.oid
-                WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0
-                  AND NOT a.attisdropped""", [schema])
+                WHERE c.oid IN """ + RELATIONS_OF_NAMED_SCHEMA + """
+                  AND c.relkind IN ('r', 'p') AND a.attnum > 0
+                  AND NOT a.attisdropped""", [schema])  # noqa: S608 (constant subquery)
         for table, column, sequence in cursor.fetchall():
             if sequence is None:
                 continue

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from tenant_apps.core.catalog import RELATIONS_OF_NAMED_SCHEMA
 from tenant_apps.core.contract import tenant_app_contracts
 from tenant_apps.core.models import Job
 from tenant_apps.core.usage_counters import usage_counters_read
@@ -52,9 +53,8 @@ def _statement(schema: str, counters: list[tuple[str, str]]) -> str:
         f"(SELECT max(last_login) FROM {user_table})",  # noqa: S608
         f"(SELECT count(*) FROM {job_table} WHERE created_at >= %s AND created_at < %s)",  # noqa: S608
         f"(SELECT max(created_at) FROM {job_table})",  # noqa: S608
-        "(SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relkind IN ('r', 'm'))",
+        "(SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "  # noqa: S608 (a constant subquery)
+        f"WHERE c.oid IN {RELATIONS_OF_NAMED_SCHEMA} AND c.relkind IN ('r', 'm'))",
         *(f"(SELECT count(*) FROM {s}.{_q(table)})" for _, table in counters),  # noqa: S608
     ]
     return "SELECT " + ", ".join(parts)
