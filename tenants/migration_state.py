@@ -10,8 +10,6 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.recorder import MigrationRecorder
-from django_tenants.utils import schema_context, schema_exists
 
 
 @cache
@@ -28,15 +26,21 @@ def _expected() -> dict[str, frozenset]:
 
 def pending_migrations(schema_name: str) -> set[tuple[str, str]] | None:
     """Migrations not applied in ``schema_name`` (public uses the shared apps' set, any other
-    schema the tenant apps'); None when the schema or its migration table does not exist."""
+    schema the tenant apps'); None when the schema or its migration table does not exist.
+
+    Two indexed lookups, not Django's MigrationRecorder: its ``has_table()`` lists every table
+    visible to the connection (a scan of pg_class with pg_table_is_visible() per row), which
+    with thousands of tenant schemas cost every provisioning and every /readyz probe a read of
+    the whole catalog (2.4 million rows at 10,000 tenants)."""
     kind = "public" if schema_name == settings.PUBLIC_SCHEMA_NAME else "tenant"
-    if kind == "tenant" and not schema_exists(schema_name):
-        return None
-    with schema_context(schema_name):
-        recorder = MigrationRecorder(connection)
-        if not recorder.has_table():
+    table = f"{connection.ops.quote_name(schema_name)}.django_migrations"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [table])
+        if cursor.fetchone()[0] is None:  # no such schema, or no migration table in it
             return None
-        return set(_expected()[kind] - set(recorder.applied_migrations()))
+        cursor.execute(f"SELECT app, name FROM {table}")  # noqa: S608 (a quoted schema name)
+        applied = set(cursor.fetchall())
+    return set(_expected()[kind] - applied)
 
 
 def is_up_to_date(schema_name: str) -> bool:
