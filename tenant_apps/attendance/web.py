@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from tenant_apps.attendance import selectors, services
+from tenant_apps.attendance import selectors, services, tables
 from tenant_apps.attendance.exports import EXPORT_KIND
 from tenant_apps.attendance.forms import (
     WEEKDAYS,
@@ -94,6 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if page_obj.number == 1 else None
     return render(request, "attendance/home.html", {
         "employee": employee, "form": form, "page_obj": page_obj, "open_record": open_record,
+        "columns": tables.RECORD_COLUMNS,
         "tabs": TABS, "can_check": can(request, Role.MEMBER)},
         status=400 if form.errors else 200)
 
@@ -101,7 +102,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @page()
 def present(request: HttpRequest) -> HttpResponse:
     rows = _mark_positions(request, selectors.records_open()[:200])
-    return render(request, "attendance/present.html", {"records": rows, "tabs": TABS})
+    return render(request, "attendance/present.html", {
+        "records": rows, "columns": tables.RECORD_COLUMNS, "tabs": TABS})
 
 
 # -- records and corrections ------------------------------------------------------------------
@@ -117,7 +119,8 @@ def records(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(check_out_at__isnull=True)
     page_obj = paginate(request, rows)
     page_obj.object_list = _mark_positions(request, page_obj.object_list)
-    context = {"page_obj": page_obj, "q": q, "state": state, "tabs": TABS}
+    context = {"page_obj": page_obj, "q": q, "state": state, "tabs": TABS,
+               "columns": tables.RECORD_COLUMNS}
     if request.htmx:
         return render(request, "attendance/_record_rows.html", context)
     return render(request, "attendance/records.html", context)
@@ -179,6 +182,7 @@ def timesheets(request: HttpRequest) -> HttpResponse:
     export_form = ExportForm(initial={"month": data["month"]}, prefix="export")
     return render(request, "attendance/timesheets.html", {
         "form": form, "sheet": sheet, "export_form": export_form, "tabs": TABS,
+        "days": tables.timesheet_rows(sheet) if sheet else [], "columns": tables.DAY_COLUMNS,
         "can_export": can(request, Role.ADMIN)}, status=400 if form.errors else 200)
 
 

@@ -21,10 +21,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from tenant_apps.core.errors import PlatformError
+from tenant_apps.core.links import object_url
 from tenant_apps.core.pages import can, page, paginate, show_errors
 from tenant_apps.core.roles import Role
+from tenant_apps.core.tables import Column
+
+__all__ = ["Column", "Resource", "ServiceModelForm"]
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -55,13 +60,6 @@ class ServiceModelForm(forms.ModelForm):
             super()._post_clean()
         finally:
             del instance.validate_constraints
-
-
-@dataclass(frozen=True)
-class Column:
-    label: str
-    value: Callable[[Any], Any]
-    css: str = ""
 
 
 @dataclass
@@ -103,11 +101,18 @@ class Resource:
         if term and self.search is not None:
             rows = self.search(rows, term)
         page_obj = paginate(request, rows)
-        table = [(obj, self.url("edit", obj.pk), [(c, c.value(obj)) for c in self.columns])
-                 for obj in page_obj.object_list]
         template = "ui/resource_rows.html" if request.htmx else "ui/resource_list.html"
         return render(request, template, self._context(
-            request, page_obj=page_obj, table=table, q=term, new_url=self.url("new")))
+            request, page_obj=page_obj, columns=self._linked_columns(), q=term,
+            new_url=self.url("new")))
+
+    def _linked_columns(self) -> list[Column]:
+        """The columns, the first one's value a link to the row's edit page."""
+        first, *rest = self.columns
+        edit = f"{self.namespace}:{self.slug}-edit"
+        linked = Column(first.label, lambda obj: format_html(
+            '<a href="{}">{}</a>', object_url(edit, obj.pk), first.cell(obj)), first.css)
+        return [linked, *rest]
 
     def _saved(self, request: HttpRequest, what: str) -> HttpResponse:
         messages.success(request, what)

@@ -21,7 +21,8 @@ from tenant_apps.core.models import Job
 from tenant_apps.core.pages import can, page, paginate, show_errors
 from tenant_apps.core.roles import Role
 from tenant_apps.core.services.jobs import job_start
-from tenant_apps.inventory import selectors, services
+from tenant_apps.core.tables import rows_html
+from tenant_apps.inventory import selectors, services, tables
 from tenant_apps.inventory.csv_import import csv_check_header, csv_decode
 from tenant_apps.inventory.forms import (
     CategoryForm,
@@ -65,7 +66,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
     rows = rows.order_by(f"-{field}" if sort.startswith("-") else field, "id")
     page_obj = paginate(request, rows)
     context = {"page_obj": page_obj, "q": q, "category": category, "low": low,
-               "active": active, "tabs": TABS, "can_admin": can(request, Role.ADMIN)}
+               "active": active, "tabs": TABS, "can_admin": can(request, Role.ADMIN),
+               "columns": tables.PRODUCT_COLUMNS}
     if request.htmx:
         return render(request, "inventory/_product_rows.html", context)
     context["categories"] = Category.objects.only("id", "name")
@@ -79,11 +81,12 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                                              product_id=product.pk), 20)
     if request.htmx:
         return render(request, "inventory/_movement_rows.html",
-                      {"page_obj": movements, "product": product})
+                      {"page_obj": movements, "product": product,
+                       "columns": tables.MOVEMENT_COLUMNS})
     form = MovementForm(initial={"sku": product.sku, "kind": "receipt"})
     return render(request, "inventory/product_detail.html", {
         "product": product, "stock": selectors.product_stock_by_warehouse(product),
-        "page_obj": movements, "form": form, "tabs": TABS,
+        "page_obj": movements, "columns": tables.MOVEMENT_COLUMNS, "form": form, "tabs": TABS,
         "can_move": can(request, Role.MEMBER), "can_admin": can(request, Role.ADMIN)})
 
 
@@ -151,7 +154,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.low_stock_alerts_with_status(selectors.low_stock_alert_list(), status)
     page_obj = paginate(request, rows)
     context = {"page_obj": page_obj, "status": status, "tabs": TABS,
-               "can_ack": can(request, Role.MEMBER)}
+               "columns": tables.alert_columns(request, can_ack=can(request, Role.MEMBER))}
     if request.htmx:
         return render(request, "inventory/_alert_rows.html", context)
     return render(request, "inventory/alerts.html", context)
@@ -163,7 +166,8 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         alert = services.low_stock_alert_acknowledge(alert=alert, user=request.user)
     if request.htmx:
-        return render(request, "inventory/_alert_row.html", {"alert": alert, "can_ack": True})
+        return HttpResponse(rows_html(tables.alert_columns(request, can_ack=True), [alert],
+                                      row_id=lambda a: f"alert-{a.pk}"))
     return redirect("inventory:alerts")
 
 
