@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from django.http import HttpRequest, QueryDict
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 Cell = Callable[[Any], Any]  # a row -> the cell's text (escaped) or markup (SafeString)
@@ -48,6 +49,14 @@ def sort_header(params: QueryDict, name: str, label: str) -> SafeString:
                        said, arrow)
 
 
+def cell_html(value: Any) -> str:
+    """``conditional_escape(value)``, the same text, without the lazy-string wrapper that
+    Django's ``escape`` checks every argument of every call with (a tenth of a table's cost)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape(str(value))
+
+
 def _open_cells(columns: Sequence[Column]) -> list[str]:
     """Each column's ``<td ...>``, built once per table rather than once per cell."""
     return [f'<td data-label="{escape(c.label)}"' + (f' class="{c.css}">' if c.css else ">")
@@ -64,10 +73,10 @@ def rows_html(columns: Sequence[Column], rows: Iterable[Any], *,
         out.append(f'<tr id="{escape(row_id(row))}">' if row_id else "<tr>")
         for opening, cell in cells:
             out.append(opening)
-            out.append(conditional_escape(cell(row)))
+            out.append(cell_html(cell(row)))
             out.append("</td>")
         out.append("</tr>")
-    return mark_safe("".join(out))  # noqa: S308 -- every cell went through conditional_escape
+    return mark_safe("".join(out))  # noqa: S308 -- every cell went through cell_html
 
 
 def head_html(columns: Sequence[Column], request: HttpRequest | None) -> SafeString:

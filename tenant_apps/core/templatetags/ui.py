@@ -5,12 +5,12 @@ filters, links, form fields with label, help and inline errors, sort links, data
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from tenant_apps.core.formats import clock, hours, money, qty, when
 from tenant_apps.core.links import named_url, object_url
-from tenant_apps.core.tables import sort_header, table_html
+from tenant_apps.core.tables import cell_html, sort_header, table_html
 
 register = template.Library()
 for _filter in (qty, money, when, clock, hours):
@@ -68,7 +68,9 @@ def chart_bars(chart, alt: bool = False) -> str:
     through the template engine cost more CPU than the rest of the dashboard (each of six
     numbers per bar localized and escaped one by one)."""
     css = "bar alt" if alt else "bar"
-    return format_html_join("", '<rect class="{}" x="{}" y="{}" width="{}" height="{}" rx="2">'
-                            "<title>{}: {}</title></rect>",
-                            ((css, f"{bar.x:g}", f"{bar.y:g}", f"{bar.width:g}",
-                              f"{bar.height:g}", bar.label, bar.value) for bar in chart.bars))
+    # Numbers need no escaping; the label and value do (format_html would escape all seven
+    # arguments of each of ~60 bars through Django's lazy-aware escape: a third of the page).
+    return mark_safe("".join(  # noqa: S308 -- label and value escaped, the rest are numbers
+        f'<rect class="{css}" x="{bar.x:g}" y="{bar.y:g}" width="{bar.width:g}" '
+        f'height="{bar.height:g}" rx="2"><title>{cell_html(bar.label)}: '
+        f"{cell_html(bar.value)}</title></rect>" for bar in chart.bars))
