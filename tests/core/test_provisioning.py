@@ -269,3 +269,32 @@ def test_a_template_the_replay_cannot_copy_is_cloned_instead_never_copied_short(
     finally:  # committed on Citus: the template must not keep it
         with connection.cursor() as cursor:
             cursor.execute("DROP VIEW IF EXISTS tenant_template.active_users")
+
+
+def test_column_statistics_options_make_the_replay_clone_but_unknown_stamps_do_not(db, caplog):
+    """``ALTER COLUMN ... SET (n_distinct = ...)`` is part of a table's definition, which the
+    replay does not copy: it clones. An option no ALTER can set (a PostgreSQL build that stamps
+    every column, e.g. ``pg_attver=...``, simulated here by writing the catalog) is not."""
+    from tenants.schema.create import schema_create
+
+    column = ("attrelid = 'tenant_template.accounts_user'::regclass AND attname = 'email'")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE tenant_template.accounts_user "
+                       "ALTER COLUMN email SET (n_distinct = 100)")
+    try:
+        with caplog.at_level("WARNING", logger="tenants.schema.create"):
+            schema_create("t_with_stats", method="replay")
+        assert "cloning instead" in caplog.text and "accounts_user.email" in caplog.text
+        caplog.clear()
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE tenant_template.accounts_user "
+                           "ALTER COLUMN email RESET (n_distinct)")
+            cursor.execute(f"UPDATE pg_attribute SET attoptions = '{{pg_attver=1}}' "  # noqa: S608
+                           f"WHERE {column}")
+        with caplog.at_level("WARNING", logger="tenants.schema.create"):
+            schema_create("t_with_stamp", method="replay")
+        assert "cloning instead" not in caplog.text
+    finally:  # committed on Citus: the template must not keep either
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE pg_attribute SET attoptions = NULL WHERE {column}")  # noqa: S608
