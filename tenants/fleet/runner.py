@@ -242,6 +242,14 @@ def _mark(row_id: int, **fields) -> None:
     FleetRunTenant.objects.filter(pk=row_id).update(**fields)
 
 
+# A tenant's commits do not wait for their WAL flush (SET LOCAL: this transaction only, safe
+# behind a transaction-pooling PgBouncer). Waiting was two disk flushes per tenant, most of a
+# plan's time at 10,000 tenants. It costs no safety here: a commit lost to a PostgreSQL crash
+# is lost whole, the tenant's DDL with its "done" mark, so `migrate_all --resume` applies it
+# again; nothing is ever half-applied.
+_NO_FLUSH_WAIT = "SET LOCAL synchronous_commit = off"
+
+
 class _PlanApplier:
     def __init__(self, plan: Plan, lock_timeout: str, statement_timeout: str,
                  row_ids: dict[str, int], report: FleetReport, progress: Progress | None):
@@ -255,14 +263,17 @@ class _PlanApplier:
         from django.db.models import F
 
         row_id = self.row_ids[schema]
-        _mark(row_id, state=FleetRunTenant.State.STARTED, started_at=timezone.now(),
-              attempts=F("attempts") + 1, error="")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_NO_FLUSH_WAIT)
+            _mark(row_id, state=FleetRunTenant.State.STARTED, started_at=timezone.now(),
+                  attempts=F("attempts") + 1, error="")
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT set_config('search_path', %s, true), "
                     "set_config('lock_timeout', %s, true), "
-                    "set_config('statement_timeout', %s, true)",
+                    "set_config('statement_timeout', %s, true), "
+                    "set_config('synchronous_commit', 'off', true)",
                     [quote(schema), *self.timeouts])
                 cursor.execute("LOCK TABLE django_migrations IN SHARE ROW EXCLUSIVE MODE")
                 cursor.execute("SELECT count(*) FROM django_migrations "
