@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context, schema_exists
 
 from tenant_apps.core.catalog import RELATIONS_OF_NAMED_SCHEMA
@@ -119,7 +120,10 @@ def reset_sequences(schema: str) -> None:
 
 def unknown_migrations(migrations: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Those of ``migrations`` this release does not have (the archive is from a newer one)."""
-    return migrations - set(MigrationExecutor(connection).loader.graph.nodes)
+    # The graph from disk alone: a loader given the connection also reads the applied
+    # migrations, through MigrationRecorder.has_table(), which lists every table the connection
+    # can see (the whole catalog: ~2.4 million rows at 10,000 tenants).
+    return migrations - set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
 def create_schema_at(schema: str, migrations: set[tuple[str, str]]) -> bool:

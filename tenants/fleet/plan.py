@@ -93,16 +93,16 @@ class Plan:
         """The whole plan as one batch: the migrations' statements, then their
         ``django_migrations`` rows (run with search_path = the tenant)."""
         rows = ", ".join(
-            "({}, {}, now())".format(*(_literal(part) for part in name.split(".", 1)))
+            "({}, {}, now())".format(*(sql_literal(part) for part in name.split(".", 1)))
             for name in self.migrations)
         batch = [*self.statements]
         if rows:
-            # Literals quoted by _literal: no outside input reaches this text.
+            # Literals quoted by sql_literal: no outside input reaches this text.
             batch.append(f"INSERT INTO django_migrations (app, name, applied) VALUES {rows}")  # noqa: S608
         return ";\n".join(s.rstrip().rstrip(";") for s in batch) + ";"
 
 
-def _literal(value: str) -> str:
+def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -144,14 +144,14 @@ def _content_sync_sql(new_rows: set[tuple]) -> list[str]:
     perms = sorted(r for r in new_rows if r[2] is not None)
     sql = [
         "INSERT INTO django_content_type (app_label, model) SELECT v.a, v.m FROM (VALUES "  # noqa: S608
-        + ", ".join(f"({_literal(a)}, {_literal(m)})" for a, m in types)
+        + ", ".join(f"({sql_literal(a)}, {sql_literal(m)})" for a, m in types)
         + ") AS v(a, m) WHERE NOT EXISTS (SELECT 1 FROM django_content_type ct "
         "WHERE ct.app_label = v.a AND ct.model = v.m)"]
     if perms:
         sql.append(
             "INSERT INTO auth_permission (name, content_type_id, codename) "  # noqa: S608
             "SELECT v.n, ct.id, v.c FROM (VALUES "
-            + ", ".join(f"({_literal(a)}, {_literal(m)}, {_literal(c)}, {_literal(n)})"
+            + ", ".join(f"({sql_literal(a)}, {sql_literal(m)}, {sql_literal(c)}, {sql_literal(n)})"
                         for a, m, c, n in perms)
             + ") AS v(a, m, c, n) JOIN django_content_type ct ON ct.app_label = v.a "
             "AND ct.model = v.m WHERE NOT EXISTS (SELECT 1 FROM auth_permission p "

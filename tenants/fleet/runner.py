@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tenants.fleet.catalog import catalog_hashes
 from tenants.fleet.models import FleetRun, FleetRunTenant
-from tenants.fleet.plan import Plan, template_migrate_capturing
+from tenants.fleet.plan import Plan, sql_literal, template_migrate_capturing
 from tenants.fleet.progress import Progress
 from tenants.fleet.status import SchemaStatus, fleet_status
 from tenants.locks import run_lock
@@ -255,7 +255,14 @@ class _PlanApplier:
                  row_ids: dict[str, int], report: FleetReport, progress: Progress | None):
         self.plan, self.row_ids, self.report, self.progress = plan, row_ids, report, progress
         self.timeouts = (lock_timeout, statement_timeout)
-        self.sql = plan.sql()
+        # Refuses a schema that has any of the plan's migrations already (a concurrent run, a
+        # hand-applied one), under a lock that keeps another run from adding them meanwhile.
+        applied = ", ".join(sql_literal(name) for name in plan.migrations) or "NULL"
+        self.sql = (
+            "LOCK TABLE django_migrations IN SHARE ROW EXCLUSIVE MODE;\n"  # noqa: S608 -- sql_literal
+            "DO $guard$BEGIN IF EXISTS (SELECT 1 FROM django_migrations WHERE app || '.' || name"
+            f" IN ({applied})) THEN RAISE EXCEPTION 'some of the plan''s migrations are applied"
+            " already'; END IF; END$guard$;\n" + plan.sql())
         self._lock = threading.Lock()
 
     def one(self, schema: str) -> bool:
@@ -267,21 +274,17 @@ class _PlanApplier:
             cursor.execute(_NO_FLUSH_WAIT)
             _mark(row_id, state=FleetRunTenant.State.STARTED, started_at=timezone.now(),
                   attempts=F("attempts") + 1, error="")
+        lock_timeout, statement_timeout = self.timeouts
         try:
+            # One round trip: settings, guard, plan, progress row (no parameters: the plan's
+            # SQL may hold a literal %; every value here is quoted by sql_literal).
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('search_path', %s, true), "
-                    "set_config('lock_timeout', %s, true), "
-                    "set_config('statement_timeout', %s, true), "
-                    "set_config('synchronous_commit', 'off', true)",
-                    [quote(schema), *self.timeouts])
-                cursor.execute("LOCK TABLE django_migrations IN SHARE ROW EXCLUSIVE MODE")
-                cursor.execute("SELECT count(*) FROM django_migrations "
-                               "WHERE app || '.' || name = ANY(%s)", [self.plan.migrations])
-                if cursor.fetchone()[0]:
-                    raise RuntimeError("some of the plan's migrations are applied already")
-                cursor.execute(
-                    self.sql + "\nUPDATE public.tenants_fleetruntenant SET state = 'done', "
+                    f"SELECT set_config('search_path', {sql_literal(quote(schema))}, true), "
+                    f"set_config('lock_timeout', {sql_literal(lock_timeout)}, true), "
+                    f"set_config('statement_timeout', {sql_literal(statement_timeout)}, true), "
+                    "set_config('synchronous_commit', 'off', true);\n"
+                    + self.sql + "\nUPDATE public.tenants_fleetruntenant SET state = 'done', "
                     f"finished_at = now() WHERE id = {int(row_id)};")
         except Exception as exc:  # any failure is this tenant's alone; the report says it
             error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
