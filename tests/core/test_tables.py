@@ -9,7 +9,6 @@ from django.http import QueryDict
 from django.utils.html import format_html
 
 from tenant_apps.core.tables import Column, rows_html, sort_header, table_html
-from tenant_apps.inventory.services import low_stock_check
 from tests.inventory import factories as f
 
 
@@ -60,11 +59,7 @@ def test_the_acknowledge_form_posts_without_javascript(client_for, in_tenant) ->
     """The row's form carries a CSRF token Django accepts (the test client enforces it here)."""
     member = client_for("acme", role="member")
     with in_tenant("acme"):
-        main = f.WarehouseFactory(code="MAIN")
-        washer = f.ProductFactory(sku="WASH-1", reorder_level=10)
-        f.receive(washer, main, 2)
-        low_stock_check()
-        alert = washer.low_stock_alerts.get()
+        alert = f.open_low_stock_alert()
     strict = member
     strict.handler.enforce_csrf_checks = True
     page = strict.get("/inventory/alerts/").content.decode()

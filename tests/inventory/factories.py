@@ -9,8 +9,14 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from tenant_apps.inventory.models import Category, Product, StockMovement, Warehouse
-from tenant_apps.inventory.services import stock_movement_record
+from tenant_apps.inventory.models import (
+    Category,
+    LowStockAlert,
+    Product,
+    StockMovement,
+    Warehouse,
+)
+from tenant_apps.inventory.services import low_stock_check, stock_movement_record
 
 
 class CategoryFactory(DjangoModelFactory):
@@ -48,3 +54,14 @@ def issue(item: Product, out_of: Warehouse, quantity: str | int | Decimal,
           **extra) -> StockMovement:
     return stock_movement_record(kind="issue", product_id=item.pk, from_warehouse_id=out_of.pk,
                                  quantity=Decimal(str(quantity)), **extra)
+
+
+def open_low_stock_alert(*, sku: str = "WASH-1", warehouse: str = "MAIN", reorder_level: int = 10,
+                         on_hand: int = 2) -> LowStockAlert:
+    """A product below its reorder level in one warehouse, and the alert the daily check
+    raises for it."""
+    main = WarehouseFactory(code=warehouse)
+    item = ProductFactory(sku=sku, reorder_level=reorder_level)
+    receive(item, main, on_hand)
+    low_stock_check()
+    return item.low_stock_alerts.get()

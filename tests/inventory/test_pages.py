@@ -89,11 +89,7 @@ def test_an_issue_beyond_the_stock_says_what_is_available_then_is_accepted(clien
 def test_low_stock_alerts_are_explained_per_warehouse_and_acknowledged(client_for, in_tenant):
     client = client_for("acme", role="member")
     with in_tenant("acme"):
-        main = f.WarehouseFactory(code="MAIN")
-        washer = f.ProductFactory(sku="WASH-1", reorder_level=10)
-        f.receive(washer, main, 2)
-        low_stock_check()
-        alert = washer.low_stock_alerts.get()
+        alert = f.open_low_stock_alert()
     page = _text(client.get("/inventory/alerts/"))
     assert "2 pcs in MAIN, reorder at 10 pcs" in page and "open" in page
     row = client.post(f"/inventory/alerts/{alert.pk}/acknowledge", HTTP_HX_REQUEST="true")
