@@ -15,8 +15,12 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # workers x threads x web replicas is the web tier's share of max_connections.
 # os.cpu_count() sees the host's CPUs, not the container's quota, hence WEB_CONCURRENCY.
 # GUNICORN_THREADS=1 gives sync workers (2 x CPUs + 1 of them).
+# The worker is gthread's with one change (saas_platform/web_worker.py): a process works on at
+# most GUNICORN_MAX_INFLIGHT requests (default 2) before it leaves new connections to the other
+# processes, where stock gthread kept whatever connections it grabbed first, and one process of
+# three served 9 of 16 sessions at a third of the speed (p95 1.5x lower in bench/pages.py).
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-worker_class = "gthread" if threads > 1 else "sync"
+worker_class = "saas_platform.web_worker.BalancedThreadWorker" if threads > 1 else "sync"
 _cpus = os.cpu_count() or 1
 workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1 if threads > 1 else 2 * _cpus + 1))
 

@@ -335,8 +335,13 @@ def test_gunicorn_config_sets_only_real_gunicorn_settings():
         if not k.startswith("_") and not callable(v) and type(v).__name__ != "module"
     }
     assert ours <= names, f"not gunicorn settings (typos?): {sorted(ours - names)}"
-    # gthread by default: a slow client holds a thread, not the whole worker (deploy/README.md).
-    assert namespace["worker_class"] == "gthread" and namespace["threads"] > 1
+    # Threads by default: a slow client holds a thread, not the whole worker (deploy/README.md);
+    # the worker is gthread's, sharing requests fairly between processes (web_worker.py).
+    from gunicorn.util import load_class
+    from gunicorn.workers.gthread import ThreadWorker
+
+    assert issubclass(load_class(namespace["worker_class"]), ThreadWorker)
+    assert namespace["threads"] > 1
     assert namespace["workers"] >= 1
 
 

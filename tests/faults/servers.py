@@ -87,9 +87,11 @@ class Server:
 
 @contextmanager
 def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
-             env: dict[str, str] | None = None, ready_path: str = "/healthz"):
+             env: dict[str, str] | None = None, ready_path: str = "/healthz",
+             app: str = "saas_platform.wsgi:application"):
     """gunicorn as production runs it (deploy/gunicorn.conf.py, production settings), on a free
-    loopback port, two workers unless ``env`` says otherwise."""
+    loopback port, two workers unless ``env`` says otherwise; ``app`` another WSGI app to serve
+    (to test the server itself)."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="faults-gunicorn-", suffix=".log")[1])
     full_env = {
@@ -107,7 +109,7 @@ def gunicorn(*, database_url: str | None = None, redis_url: str | None = None,
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "saas_platform.wsgi:application", "--config",
+            [sys.executable, "-m", "gunicorn", app, "--config",
              str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
