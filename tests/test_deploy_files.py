@@ -205,7 +205,7 @@ def test_every_variable_compose_passes_is_read_or_documented():
 
 def test_every_documented_variable_is_read_somewhere():
     """No stale entries: each variable in .env.example is read by the settings, the gunicorn
-    config, Django itself or the compose file."""
+    config and worker, Django itself or the compose file."""
     readers = (
         settings_env_vars()
         | env_vars_read_by([GUNICORN_CONF])
