@@ -208,7 +208,7 @@ def test_every_documented_variable_is_read_somewhere():
     config and worker, Django itself or the compose file."""
     readers = (
         settings_env_vars()
-        | env_vars_read_by([GUNICORN_CONF])
+        | env_vars_read_by([GUNICORN_CONF, ROOT / "saas_platform" / "web_worker.py"])
         | interpolated_vars()
         | READ_BY_DJANGO
     )
