@@ -8,6 +8,7 @@ from django import template
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
+from tenant_apps.core.form_fields import field_html
 from tenant_apps.core.formats import clock, hours, money, qty, when
 from tenant_apps.core.links import named_url, object_url
 from tenant_apps.core.tables import cell_html, sort_header, table_html
@@ -31,9 +32,10 @@ def url_of(name: str) -> str:
     return named_url(name)
 
 
-@register.inclusion_tag("ui/field.html")
+@register.simple_tag
 def field(bound_field, help_text: str = "", wide: bool = False):
-    return {"f": bound_field, "help": help_text or bound_field.help_text, "wide": wide}
+    """``{% field form.name %}``: label, widget, help and inline errors (form_fields.py)."""
+    return field_html(bound_field, help_text, wide)
 
 
 @register.simple_tag(takes_context=True)
