@@ -11,7 +11,10 @@ page loads (app.css, app.js, htmx), gzip-compressed (target < 100 KB). Also
 ``cpu_ms_per_page``: the CPU the gunicorn workers and the PostgreSQL backends spent per page
 during the load run. On a shared machine the latencies follow the load of the moment; the CPU
 per page does much less, and says what the target needs: on 2 cores a p95 under 150 ms with 16
-sessions takes more than ~107 pages/s, i.e. under ~18 ms of CPU per page.
+sessions takes more than ~107 pages/s, i.e. under ~18 ms of CPU per page, and the load shared
+fairly between the workers: with stock gthread workers, which keep the connections they first
+accepted, the sessions on the busiest worker waited three times longer than the others
+(saas_platform/web_worker.py).
 
     .venv/bin/python bench/pages.py [--quick]
 """
