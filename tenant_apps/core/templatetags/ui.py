@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from tenant_apps.core.form_fields import field_html
 from tenant_apps.core.formats import clock, hours, money, qty, when
 from tenant_apps.core.links import named_url, object_url
+from tenant_apps.core.navigation import nav_links_html, section_tabs_html
 from tenant_apps.core.tables import cell_html, sort_header, table_html
 
 register = template.Library()
@@ -36,6 +37,19 @@ def url_of(name: str) -> str:
 def field(bound_field, help_text: str = "", wide: bool = False):
     """``{% field form.name %}``: label, widget, help and inline errors (form_fields.py)."""
     return field_html(bound_field, help_text, wide)
+
+
+@register.simple_tag(takes_context=True)
+def section_tabs(context) -> str:
+    """``{% section_tabs %}``: the ``tabs`` of the page's section (navigation.py)."""
+    return section_tabs_html(context.get("tabs") or (), context["request"].path)
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context) -> str:
+    """``{% nav_links %}``: the tenant apps' entries of the main menu (navigation.py)."""
+    entries = context.get("nav_entries") or ()
+    return nav_links_html(entries() if callable(entries) else entries, context["request"].path)
 
 
 @register.simple_tag(takes_context=True)
