@@ -62,22 +62,22 @@ def test_below_the_cap_connections_are_kept_alive_and_at_it_closed(committed_db,
         slow.join()
 
 
-def test_at_the_cap_a_new_connection_waits_for_room(committed_db, tmp_path):
+def _slow_then_fast(marks: Path, slow_seconds: float) -> None:
+    """On one worker with a cap of one: a slow request, and a quick one once it has begun."""
     with gunicorn(app=APP, env={"WEB_CONCURRENCY": "1", "GUNICORN_MAX_INFLIGHT": "1"},
                   ready_path="/") as server:
-        slow = _request(server.port, "slow", 0.7, tmp_path)
-        fast = _request(server.port, "fast", 0, tmp_path)
+        slow = _request(server.port, "slow", slow_seconds, marks)
+        fast = _request(server.port, "fast", 0, marks)
         slow.join()
         fast.join()
-        # The stock gthread worker would begin the fast request at once, on a second thread.
-        assert _when(tmp_path / "fast.started") >= _when(tmp_path / "slow.done")
+
+
+def test_at_the_cap_a_new_connection_waits_for_room(committed_db, tmp_path):
+    _slow_then_fast(tmp_path, 0.7)
+    # The stock gthread worker would begin the fast request at once, on a second thread.
+    assert _when(tmp_path / "fast.started") >= _when(tmp_path / "slow.done")
 
 
 def test_a_request_past_a_second_no_longer_holds_the_cap(committed_db, tmp_path):
-    with gunicorn(app=APP, env={"WEB_CONCURRENCY": "1", "GUNICORN_MAX_INFLIGHT": "1"},
-                  ready_path="/") as server:
-        slow = _request(server.port, "slow", 4, tmp_path)
-        fast = _request(server.port, "fast", 0, tmp_path)
-        fast.join()
-        slow.join()
-        assert _when(tmp_path / "fast.done") < _when(tmp_path / "slow.done")
+    _slow_then_fast(tmp_path, 4)
+    assert _when(tmp_path / "fast.done") < _when(tmp_path / "slow.done")
