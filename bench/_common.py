@@ -234,7 +234,9 @@ class Gunicorn:
         threads = int(env.get("GUNICORN_THREADS") or 8)  # deploy/gunicorn.conf.py's defaults
         cpus = os.cpu_count() or 1
         workers = env.get("WEB_CONCURRENCY") or str(cpus + 1 if threads > 1 else 2 * cpus + 1)
-        cap = env.get("GUNICORN_MAX_INFLIGHT") or "2"
+        from saas_platform.web_worker import DEFAULT_MAX_INFLIGHT
+
+        cap = env.get("GUNICORN_MAX_INFLIGHT") or DEFAULT_MAX_INFLIGHT
         kind = (f"gthread workers x {threads} threads, at most {cap} requests computed at once "
                 "per worker (saas_platform/web_worker.py)" if threads > 1 else "sync workers")
         log = "access log on" if env.get("GUNICORN_ACCESS_LOG", "-") else "access log off"

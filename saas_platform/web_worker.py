@@ -22,21 +22,22 @@ Threads beyond the cap still serve kept-alive connections, as in the stock worke
 
 from __future__ import annotations
 
-import errno
 import os
 import selectors
 import time
 from functools import partial
 
-from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
+from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
 SLOW_SECONDS = 1.0
+DEFAULT_MAX_INFLIGHT = 2
 
 
 class BalancedThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.max_inflight = max(1, int(os.environ.get("GUNICORN_MAX_INFLIGHT") or 2))
+        cap = os.environ.get("GUNICORN_MAX_INFLIGHT") or DEFAULT_MAX_INFLIGHT
+        self.max_inflight = max(1, int(cap))
         # When each connection now in the thread pool was handed to it. Only the event loop
         # (the main thread) changes it; the pool's threads read it.
         self.inflight: dict[int, float] = {}
@@ -51,28 +52,16 @@ class BalancedThreadWorker(ThreadWorker):
         # every turn while it is off): room in the pool is what decides here.
         super().set_accept_enabled(enabled and self.busy() < self.max_inflight)
 
-    def accept(self, listener) -> None:
-        """As ThreadWorker.accept, but a connection that has sent nothing yet waits in the event
-        loop (as the stock worker's does after 5 s in a thread), for as long in all."""
-        try:
-            client_sock, client_addr = listener.accept()
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                raise
-            return
-        self.nr_conns += 1
-        client_sock.setblocking(True)
-        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
-        if conn.wait_for_data(0):
-            self.enqueue_req(conn)
-        else:
+    def enqueue_req(self, conn) -> None:
+        if not conn.initialized and not conn.data_ready and not conn.wait_for_data(0):
+            # A new connection that has sent nothing yet waits in the event loop (the stock
+            # worker gives it a thread for up to 5 s first), for as long in all.
             conn.sock.setblocking(False)
             conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT + self.cfg.keepalive
             self.pending_conns.append(conn)
             self.poller.register(conn.sock, selectors.EVENT_READ,
                                  partial(self.on_pending_socket_readable, conn))
-
-    def enqueue_req(self, conn) -> None:
+            return
         self.inflight[id(conn)] = time.monotonic()
         if self._accepting and self.busy() >= self.max_inflight:
             self.set_accept_enabled(False)

@@ -16,24 +16,22 @@ from collections.abc import Callable
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.utils.html import escape
 from django.utils.safestring import SafeData
-from django.utils.timezone import template_localtime
 
 WIDGETS = "django/forms/widgets/"
 INPUT_TYPES = ("input", "text", "number", "email", "password", "url", "date", "datetime", "time",
                "hidden", "search", "tel", "color", "checkbox")
 OPTION_TEMPLATE = WIDGETS + "select_option.html"
+_CONTEXT = Context()
 
 
 def _text(value: Any) -> str:
-    """``{{ value }}``: localized, made a string and escaped, as the template engine does
-    (django.template.base.render_value_in_context)."""
-    value = localize(template_localtime(value), use_l10n=True)
-    if not issubclass(type(value), str):
-        value = str(value)
-    return conditional_escape(value)
+    """``{{ value }}``: localized, made a string and escaped by the template engine's own
+    function, with a default context (autoescape on, the settings' zone and formats)."""
+    return render_value_in_context(value, _CONTEXT)
 
 
 def _as_s(value: Any) -> str:

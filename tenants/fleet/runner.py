@@ -242,12 +242,12 @@ def _mark(row_id: int, **fields) -> None:
     FleetRunTenant.objects.filter(pk=row_id).update(**fields)
 
 
-# A tenant's commits do not wait for their WAL flush (SET LOCAL: this transaction only, safe
-# behind a transaction-pooling PgBouncer). Waiting was two disk flushes per tenant, most of a
-# plan's time at 10,000 tenants. It costs no safety here: a commit lost to a PostgreSQL crash
-# is lost whole, the tenant's DDL with its "done" mark, so `migrate_all --resume` applies it
-# again; nothing is ever half-applied.
-_NO_FLUSH_WAIT = "SET LOCAL synchronous_commit = off"
+# A tenant's commits do not wait for their WAL flush (set_config(..., true): this transaction
+# only, like SET LOCAL, safe behind a transaction-pooling PgBouncer). Waiting was two disk
+# flushes per tenant, most of a plan's time at 10,000 tenants. It costs no safety here: a commit
+# lost to a PostgreSQL crash is lost whole, the tenant's DDL with its "done" mark, so
+# `migrate_all --resume` applies it again; nothing is ever half-applied.
+_NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
 
 
 class _PlanApplier:
@@ -271,7 +271,7 @@ class _PlanApplier:
 
         row_id = self.row_ids[schema]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_NO_FLUSH_WAIT)
+            cursor.execute(f"SELECT {_NO_FLUSH_WAIT}")
             _mark(row_id, state=FleetRunTenant.State.STARTED, started_at=timezone.now(),
                   attempts=F("attempts") + 1, error="")
         lock_timeout, statement_timeout = self.timeouts
@@ -283,7 +283,7 @@ class _PlanApplier:
                     f"SELECT set_config('search_path', {sql_literal(quote(schema))}, true), "
                     f"set_config('lock_timeout', {sql_literal(lock_timeout)}, true), "
                     f"set_config('statement_timeout', {sql_literal(statement_timeout)}, true), "
-                    "set_config('synchronous_commit', 'off', true);\n"
+                    f"{_NO_FLUSH_WAIT};\n"
                     + self.sql + "\nUPDATE public.tenants_fleetruntenant SET state = 'done', "
                     f"finished_at = now() WHERE id = {int(row_id)};")
         except Exception as exc:  # any failure is this tenant's alone; the report says it
